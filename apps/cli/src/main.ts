@@ -1,0 +1,200 @@
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { AdminClient, initCoordinator } from '@medfed/coordinator-api';
+import { loadPublicIdentity, toBase64 } from '@medfed/crypto';
+import { heartDemoStudy, runHeartDemo } from '@medfed/demo';
+import { initNode } from '@medfed/node-runtime';
+import { main as startCoordinatorProcess } from '../../coordinator/src/main';
+import { main as startNodeProcess } from '../../node/src/main';
+import { formatStudyStatus } from './study-status.format';
+
+const int = (name: string) => (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer, got ${value}`);
+  return n;
+};
+
+/** REST connection options shared by the operator commands; env vars keep tokens off the command line. */
+function adminOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--url <url>', 'coordinator URL').env('MEDFED_URL').default('http://127.0.0.1:7400'))
+    .addOption(new Option('--token <token>', 'operator token (adminToken in coordinator.json)').env('MEDFED_ADMIN_TOKEN'))
+    .option('--coordinator-config <file>', 'read the operator token and port from this coordinator.json');
+}
+
+function adminClient(opts: { url: string; token?: string; coordinatorConfig?: string }): AdminClient {
+  let { url, token } = opts;
+  if (opts.coordinatorConfig) {
+    const cfg = JSON.parse(readFileSync(opts.coordinatorConfig, 'utf8')) as { adminToken?: string; host?: string; port?: number };
+    token = token ?? cfg.adminToken;
+    if (cfg.port) url = `http://${cfg.host ?? '127.0.0.1'}:${cfg.port}`;
+  }
+  if (!token) throw new Error('an operator token is required: --token, MEDFED_ADMIN_TOKEN or --coordinator-config');
+  return new AdminClient(url, token);
+}
+
+const printJson = (value: unknown): void => {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+};
+
+/** Builds the `medfed` command tree. */
+export function buildCli(): Command {
+  const program = new Command('medfed')
+    .description('Federated learning for hospitals: train shared models without moving a single patient record.')
+    .showHelpAfterError();
+
+  // ---- coordinator ----
+  const coordinator = program.command('coordinator').description('run the coordinator that launches rounds and combines updates');
+  coordinator
+    .command('init')
+    .description('create a coordinator folder: identity keys, public key file for nodes to pin, config with an operator token')
+    .requiredOption('--dir <dir>', 'folder to create')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on', int('port'), 7400)
+    .action((o: { dir: string; host: string; port: number }) => {
+      const made = initCoordinator(o.dir, { host: o.host, port: o.port });
+      process.stdout.write(
+        `coordinator created in ${o.dir}\n  config:      ${made.configPath}\n  public keys: ${made.publicIdentityPath} (give this to each hospital to pin)\n` +
+          `  signing key: ${made.signingPublicKey}\n  fingerprint: ${made.fingerprint}\n  operator token: in the config (adminToken)\n`,
+      );
+    });
+  coordinator
+    .command('start')
+    .description('start the coordinator (Socket.IO gateway for nodes, REST API and OpenAPI docs at /api/docs)')
+    .requiredOption('--config <file>', 'coordinator.json')
+    .action(async (o: { config: string }) => startCoordinatorProcess(o.config));
+
+  // ---- node ----
+  const node = program.command('node').description('run a hospital node');
+  node
+    .command('init')
+    .description("create a node folder: identity keys, public key file for the coordinator's operator, config with the local policy")
+    .requiredOption('--dir <dir>', 'folder to create')
+    .requiredOption('--name <name>', 'site name, e.g. cleveland')
+    .requiredOption('--coordinator-url <url>', 'e.g. https://coordinator.example.org:7400')
+    .option('--coordinator-key <base64>', "the coordinator's Ed25519 public key, to pin")
+    .option('--coordinator-public <file>', 'coordinator.public.json, instead of --coordinator-key')
+    .requiredOption('--data <path>', 'folder with the Fed-Heart-Disease files')
+    .requiredOption('--center <center>', 'cleveland | hungarian | switzerland | va')
+    .option('--enrolment-token <token>', 'one-time enrolment token from the coordinator operator')
+    .addOption(new Option('--backend <backend>', 'TensorFlow.js backend').choices(['auto', 'native', 'wasm', 'cpu']).default('auto'))
+    .action((o: { dir: string; name: string; coordinatorUrl: string; coordinatorKey?: string; coordinatorPublic?: string; data: string; center: string; enrolmentToken?: string; backend: 'auto' | 'native' | 'wasm' | 'cpu' }) => {
+      const key = o.coordinatorKey ?? (o.coordinatorPublic ? toBase64(loadPublicIdentity(o.coordinatorPublic).signingPublicKey) : undefined);
+      if (!key) throw new Error('pin the coordinator: --coordinator-key or --coordinator-public');
+      const made = initNode(o.dir, {
+        name: o.name,
+        coordinatorUrl: o.coordinatorUrl,
+        coordinatorSigningPublicKey: key,
+        dataPath: o.data,
+        center: o.center,
+        enrolmentToken: o.enrolmentToken,
+        backend: o.backend,
+      });
+      process.stdout.write(
+        `node created in ${o.dir}\n  config:      ${made.configPath}\n  public keys: ${made.publicIdentityPath} (send to the coordinator's operator: medfed nodes enrol)\n  fingerprint: ${made.fingerprint}\n`,
+      );
+    });
+  node
+    .command('start')
+    .description('start the node: connect, authenticate, answer rounds until stopped')
+    .requiredOption('--config <file>', 'node.json')
+    .action(async (o: { config: string }) => startNodeProcess(o.config));
+
+  // ---- nodes (operator) ----
+  const nodes = program.command('nodes').description("manage the coordinator's allow-list of hospital nodes (REST)");
+  adminOptions(nodes.command('list').description('list enrolled nodes and whether each is connected')).action(async (o) => {
+    const list = await adminClient(o).listNodes();
+    for (const n of list) process.stdout.write(`${n.id}  ${n.name.padEnd(16)} ${n.status.padEnd(9)} ${n.connected ? 'connected' : 'offline'}\n`);
+  });
+  adminOptions(
+    nodes
+      .command('enrol')
+      .description("put a node's public keys on the allow-list")
+      .requiredOption('--public-identity <file>', 'node.public.json made by `medfed node init`')
+      .requiredOption('--name <name>', 'site name'),
+  ).action(async (o: { publicIdentity: string; name: string; url: string; token?: string; coordinatorConfig?: string }) => {
+    const pub = loadPublicIdentity(o.publicIdentity);
+    printJson(await adminClient(o).enrolNode({ name: o.name, signingPublicKey: toBase64(pub.signingPublicKey), encryptionPublicKey: toBase64(pub.encryptionPublicKey) }));
+  });
+  adminOptions(nodes.command('revoke').description('revoke a node').argument('<id>', 'node id (key fingerprint)')).action(
+    async (id: string, o) => printJson(await adminClient(o).revokeNode(id)),
+  );
+  adminOptions(
+    nodes
+      .command('token')
+      .description('issue a one-time enrolment token for a site')
+      .requiredOption('--name <name>', 'site name')
+      .option('--ttl <seconds>', 'validity', int('ttl'), 86400),
+  ).action(async (o: { name: string; ttl: number; url: string; token?: string; coordinatorConfig?: string }) => printJson(await adminClient(o).createEnrolmentToken(o.name, o.ttl)));
+
+  // ---- study (operator) ----
+  const study = program.command('study').description('define, launch and follow studies (REST)');
+  adminOptions(
+    study
+      .command('create')
+      .description('create a study from a JSON spec, or the demo preset')
+      .option('--spec <file>', 'StudySpec JSON file (see docs/architecture.md)')
+      .option('--preset <name>', 'heart-fedavg: the demo study')
+      .option('--rounds <n>', 'override the number of rounds', int('rounds')),
+  ).action(async (o: { spec?: string; preset?: string; rounds?: number; url: string; token?: string; coordinatorConfig?: string }) => {
+    let spec;
+    if (o.spec) spec = JSON.parse(readFileSync(o.spec, 'utf8'));
+    else if (o.preset === 'heart-fedavg') spec = heartDemoStudy({ rounds: o.rounds });
+    else throw new Error('give --spec FILE or --preset heart-fedavg');
+    if (o.rounds !== undefined) spec.rounds = o.rounds;
+    const created = await adminClient(o).createStudy(spec);
+    process.stdout.write(`study ${created.id} created (${created.spec.rounds} rounds); launch it with: medfed study launch ${created.id}\n`);
+  });
+  adminOptions(study.command('launch').description('launch a created study').argument('<id>', 'study id')).action(async (id: string, o) => {
+    const launched = await adminClient(o).launchStudy(id);
+    process.stdout.write(`study ${launched.id} is ${launched.status}\n`);
+  });
+  adminOptions(study.command('stop').description('stop a running study').argument('<id>', 'study id')).action(async (id: string, o) =>
+    printJson(await adminClient(o).stopStudy(id)),
+  );
+  adminOptions(study.command('list').description('list studies')).action(async (o) => {
+    for (const s of await adminClient(o).listStudies()) process.stdout.write(`${s.id.padEnd(32)} ${s.status.padEnd(10)} round ${s.currentRound}/${s.spec.rounds}\n`);
+  });
+  adminOptions(
+    study
+      .command('status')
+      .description("a study's rounds: participation, duration and metrics per site")
+      .argument('<id>', 'study id')
+      .option('--json', 'print the raw status as JSON')
+      .option('--watch', 'refresh every 2 s until the study ends'),
+  ).action(async (id: string, o: { json?: boolean; watch?: boolean; url: string; token?: string; coordinatorConfig?: string }) => {
+    const client = adminClient(o);
+    for (;;) {
+      const status = await client.studyStatus(id);
+      if (o.json) printJson(status);
+      else process.stdout.write(formatStudyStatus(status) + '\n');
+      if (!o.watch || status.study.status !== 'running') return;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  });
+
+  // ---- demo ----
+  program
+    .command('demo')
+    .description('run the whole federation on this machine: a coordinator and 4 hospital nodes on Fed-Heart-Disease')
+    .option('--json <file>', 'also write the summary as JSON')
+    .option('--workdir <dir>', 'keep every process state and logs under this folder')
+    .option('--rounds <n>', 'number of federated rounds', int('rounds'))
+    .option('--seed <n>', 'seed of the initial model', int('seed'))
+    .option('--data <dir>', 'Fed-Heart-Disease folder (default: data/fed-heart-disease)')
+    .addOption(new Option('--strategy <name>', 'aggregation strategy').choices(['fedavg']).default('fedavg'))
+    .action(async (o: { json?: string; workdir?: string; rounds?: number; seed?: number; data?: string }) => {
+      await runHeartDemo({ jsonPath: o.json, workdir: o.workdir, rounds: o.rounds, seed: o.seed, dataDir: o.data });
+    });
+
+  return program;
+}
+
+if (require.main === module || process.argv[1]?.endsWith('medfed.js')) {
+  buildCli()
+    .parseAsync(process.argv)
+    .catch((err: unknown) => {
+      process.stderr.write(`medfed: error: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    });
+}

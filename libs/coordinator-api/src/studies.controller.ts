@@ -1,0 +1,87 @@
+import { Body, Controller, Get, Header, Inject, Param, Post, StreamableFile, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Coordinator, CoordinatorError, StudyStatus } from '@medfed/coordinator-core';
+import { StudyRecord } from '@medfed/coordinator-store';
+import { AdminTokenGuard } from './admin-token.guard';
+import { COORDINATOR } from './coordinator.tokens';
+
+const STUDY_SPEC_SCHEMA = {
+  type: 'object',
+  required: ['name', 'dataset', 'model', 'training', 'strategy', 'rounds', 'minSites', 'roundTimeoutSeconds', 'seed'],
+  properties: {
+    name: { type: 'string', example: 'heart-disease-fedavg' },
+    dataset: { type: 'string', enum: ['fed-heart-disease'] },
+    model: {
+      type: 'object',
+      properties: { family: { type: 'string', enum: ['logistic-regression', 'mlp'] }, inputDim: { type: 'integer', example: 13 }, hidden: { type: 'array', items: { type: 'integer' } }, dropout: { type: 'number' } },
+    },
+    training: {
+      type: 'object',
+      properties: {
+        localSteps: { type: 'integer', example: 100 },
+        batchSize: { type: 'integer', example: 4 },
+        learningRate: { type: 'number', example: 0.05 },
+        optimizer: { type: 'string', enum: ['sgd', 'adam'] },
+        l2: { type: 'number', example: 0 },
+        proximalMu: { type: 'number', example: 0 },
+      },
+    },
+    strategy: { type: 'string', enum: ['fedavg'] },
+    rounds: { type: 'integer', example: 15 },
+    minSites: { type: 'integer', example: 4 },
+    roundTimeoutSeconds: { type: 'integer', example: 120 },
+    seed: { type: 'integer', example: 42 },
+  },
+};
+
+/**
+ * Studies and their rounds. The spec is validated by the protocol lib's StudySpec rules (shared
+ * with the CLI and the nodes), so a study the API accepts is one every node can parse.
+ */
+@ApiTags('studies')
+@ApiBearerAuth()
+@UseGuards(AdminTokenGuard)
+@Controller('api/studies')
+export class StudiesController {
+  constructor(@Inject(COORDINATOR) private readonly coordinator: Coordinator) {}
+
+  @Get()
+  @ApiOperation({ summary: 'List studies' })
+  list(): StudyRecord[] {
+    return this.coordinator.studies.list();
+  }
+
+  @Post()
+  @ApiOperation({ summary: 'Create a study from its spec' })
+  @ApiBody({ schema: STUDY_SPEC_SCHEMA })
+  create(@Body() spec: unknown): StudyRecord {
+    return this.coordinator.studies.create(spec);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: "A study's state, rounds (with per-site participation and metrics), model versions and site events" })
+  status(@Param('id') id: string): StudyStatus {
+    return this.coordinator.studies.status(id);
+  }
+
+  @Post(':id/launch')
+  @ApiOperation({ summary: 'Launch a created study: version 0 is saved and round 1 is dispatched when enough sites are connected' })
+  launch(@Param('id') id: string): StudyRecord {
+    return this.coordinator.studies.launch(id);
+  }
+
+  @Post(':id/stop')
+  @ApiOperation({ summary: 'Stop a running study' })
+  stop(@Param('id') id: string): StudyRecord {
+    return this.coordinator.studies.stop(id);
+  }
+
+  @Get(':id/models/:version')
+  @ApiOperation({ summary: 'Download a global model version as encoded weight tensors (see libs/protocol/README.md)' })
+  @Header('Content-Type', 'application/octet-stream')
+  model(@Param('id') id: string, @Param('version') version: string): StreamableFile {
+    const record = this.coordinator.store.getModelVersion(id, Number(version));
+    if (!record) throw new CoordinatorError('UNKNOWN_STUDY', `study ${id} has no model version ${version}`);
+    return new StreamableFile(Buffer.from(record.weights));
+  }
+}

@@ -1,0 +1,504 @@
+import { EventEmitter } from 'node:events';
+import {
+  EvaluateResultBody,
+  EvaluateTaskBody,
+  MessageKind,
+  ModelSpec,
+  OpenedMessage,
+  ReceiptBody,
+  TrainResultBody,
+  TrainTaskBody,
+  WeightTensor,
+  decodeTensors,
+  encodeTensors,
+} from '@medfed/protocol';
+import { AggregationError, assertFiniteLayers, assertSameShape, fedAvg } from '@medfed/aggregation';
+import {
+  CoordinatorStore,
+  DuplicateError,
+  RoundKind,
+  RoundRecord,
+  StudyRecord,
+} from '@medfed/coordinator-store';
+import { ConnectionRegistry } from './connection-registry';
+import { CoordinatorError } from './coordinator-errors';
+import { CoordinatorLogger } from './coordinator-logger';
+import { Messenger } from './messenger';
+import { evaluationMetrics, trainingMetrics } from './round-metrics';
+
+/** Progress of a study, as the engine reports it to the CLI, the REST API and tests. */
+export type EngineEvent =
+  | { type: 'round-started'; studyId: string; round: number; kind: RoundKind; participants: string[] }
+  | { type: 'contribution'; studyId: string; round: number; kind: RoundKind; nodeId: string; bytes: number }
+  | { type: 'round-completed'; studyId: string; round: number; kind: RoundKind; metrics: Record<string, unknown> }
+  | { type: 'round-failed'; studyId: string; round: number; kind: RoundKind; reason: string }
+  | { type: 'study-completed'; studyId: string }
+  | { type: 'study-failed'; studyId: string; reason: string };
+
+/** Dependencies of the round engine; `initialWeights` keeps tfjs out of the coordinator core. */
+export interface RoundEngineOptions {
+  store: CoordinatorStore;
+  messenger: Messenger;
+  connections: ConnectionRegistry;
+  logger: CoordinatorLogger;
+  /** Builds the version-0 global model of a study (the models lib, seeded by the study). */
+  initialWeights: (model: ModelSpec, seed: number) => WeightTensor[];
+  now?: () => number;
+  /** How often to look again for enough connected sites before dispatching a round. Default 500 ms. */
+  dispatchRetryMs?: number;
+}
+
+interface GlobalModel {
+  version: number;
+  tensors: WeightTensor[];
+}
+
+/**
+ * The round state machine of every running study — the one place where a round's life is decided.
+ *
+ * For round r = 1..R: a `train` round is dispatched to the connected sites (at least `minSites`),
+ * collects one weight delta per site until all answered or the deadline passed, and is aggregated
+ * with FedAvg into model version r; then an `evaluate` round sends version r to every connected site
+ * and combines their test-split counts. Every transition is written to the store before it takes
+ * effect, so a restarted coordinator resumes from the store (see `resume`).
+ */
+export class RoundEngine extends EventEmitter {
+  private readonly store: CoordinatorStore;
+  private readonly messenger: Messenger;
+  private readonly connections: ConnectionRegistry;
+  private readonly logger: CoordinatorLogger;
+  private readonly initialWeights: RoundEngineOptions['initialWeights'];
+  private readonly now: () => number;
+  private readonly dispatchRetryMs: number;
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly models = new Map<string, GlobalModel>();
+  private stopped = false;
+
+  constructor(options: RoundEngineOptions) {
+    super();
+    this.store = options.store;
+    this.messenger = options.messenger;
+    this.connections = options.connections;
+    this.logger = options.logger;
+    this.initialWeights = options.initialWeights;
+    this.now = options.now ?? Date.now;
+    this.dispatchRetryMs = options.dispatchRetryMs ?? 500;
+  }
+
+  /** Starts a created study: saves model version 0 and schedules round 1. */
+  launch(studyId: string): StudyRecord {
+    const study = this.requireStudy(studyId);
+    if (study.status !== 'created') {
+      throw new CoordinatorError('INVALID_STATE', `study ${studyId} is ${study.status}; only a created study can be launched`);
+    }
+    const weights = this.initialWeights(study.spec.model, study.spec.seed);
+    const launched = this.store.transaction(() => {
+      this.store.saveModelVersion({
+        studyId,
+        version: 0,
+        round: 0,
+        createdAt: this.now(),
+        weights: encodeTensors(weights),
+        metrics: null,
+      });
+      return this.store.updateStudy(studyId, { status: 'running', latestModelVersion: 0, updatedAt: this.now() });
+    });
+    this.models.set(studyId, { version: 0, tensors: weights });
+    this.logger.info('study.launched', { studyId, rounds: study.spec.rounds, minSites: study.spec.minSites });
+    this.scheduleDispatch(studyId, 1, 'train', this.now() + study.spec.roundTimeoutSeconds * 1000);
+    return launched;
+  }
+
+  /** Stops a running study; outstanding answers are then refused as late. */
+  stopStudy(studyId: string): StudyRecord {
+    const study = this.requireStudy(studyId);
+    if (study.status !== 'running') {
+      throw new CoordinatorError('INVALID_STATE', `study ${studyId} is ${study.status}; only a running study can be stopped`);
+    }
+    this.clearTimer(studyId);
+    this.logger.info('study.stopped', { studyId });
+    return this.store.updateStudy(studyId, { status: 'stopped', updatedAt: this.now() });
+  }
+
+  /**
+   * Picks up every running study after a restart, from what the store says: an open round keeps
+   * collecting until its deadline, a round that was being aggregated is aggregated again from the
+   * stored contributions, a finished round leads to the next one.
+   */
+  resume(): void {
+    for (const study of this.store.listStudies()) {
+      if (study.status !== 'running') continue;
+      const rounds = this.store.listRounds(study.id);
+      const last = rounds[rounds.length - 1];
+      this.logger.info('study.resuming', { studyId: study.id, round: last?.round ?? 0, kind: last?.kind ?? null, state: last?.state ?? null });
+      if (!last) {
+        this.scheduleDispatch(study.id, 1, 'train', this.now() + study.spec.roundTimeoutSeconds * 1000);
+      } else if (last.state === 'collecting') {
+        this.armDeadline(last);
+        this.redispatchOpenRound(last);
+      } else if (last.state === 'aggregating') {
+        this.closeRound(study.id, last.round, last.kind);
+      } else if (last.state === 'completed') {
+        this.advance(study.id, last.round, last.kind);
+      }
+    }
+  }
+
+  /** A node (re)connected: if it owes an answer to an open round, send it the task again. */
+  onNodeConnected(nodeId: string): void {
+    for (const study of this.store.listStudies()) {
+      if (study.status !== 'running') continue;
+      const rounds = this.store.listRounds(study.id);
+      const last = rounds[rounds.length - 1];
+      if (!last || last.state !== 'collecting' || !last.participants.includes(nodeId)) continue;
+      const answered = this.store.listContributions(study.id, last.round, last.kind).some((c) => c.nodeId === nodeId);
+      if (!answered) this.sendTask(study, last, nodeId);
+    }
+  }
+
+  /** Accepts one site's weight delta for an open train round, or throws a CoordinatorError. */
+  onTrainResult(nodeId: string, msg: OpenedMessage<TrainResultBody>): ReceiptBody {
+    const body = msg.body;
+    const { study, round } = this.requireOpenRound(nodeId, msg, 'train');
+    if (body.modelVersion !== round.modelVersionIn) {
+      throw new CoordinatorError(
+        'WRONG_MODEL_VERSION',
+        `update for study ${study.id} round ${round.round} was computed from model version ${body.modelVersion}, expected ${round.modelVersionIn}`,
+      );
+    }
+    const global = this.globalModel(study.id, round.modelVersionIn);
+    const delta = msg.tensors.map((t) => t.data);
+    try {
+      assertSameShape(
+        global.tensors.map((t) => t.data),
+        delta,
+        'weight delta',
+      );
+      assertFiniteLayers(delta, 'weight delta');
+    } catch (err) {
+      if (err instanceof AggregationError) {
+        const code = /finite|NaN|Inf/i.test(err.message) ? 'NON_FINITE' : 'SHAPE_MISMATCH';
+        throw new CoordinatorError(code, err.message);
+      }
+      throw err;
+    }
+    const receivedAt = this.now();
+    this.addContribution(() =>
+      this.store.addContribution({
+        studyId: study.id,
+        round: round.round,
+        kind: 'train',
+        nodeId,
+        receivedAt,
+        frameBytes: msg.frameBytes,
+        frameSha256: msg.frameSha256,
+        numExamples: body.numExamples,
+        payload: encodeTensors(msg.tensors),
+        metrics: { meanLoss: body.meanLoss, durationMs: body.durationMs, backend: body.backend },
+      }),
+      study.id,
+      round,
+      nodeId,
+    );
+    this.afterContribution(study.id, round, nodeId, msg.frameBytes);
+    return { studyId: study.id, round: round.round, nodeId, frameSha256: msg.frameSha256, numExamples: body.numExamples, receivedAt };
+  }
+
+  /** Accepts one site's evaluation counts for an open evaluate round, or throws a CoordinatorError. */
+  onEvaluateResult(nodeId: string, msg: OpenedMessage<EvaluateResultBody>): ReceiptBody {
+    const body = msg.body;
+    const { study, round } = this.requireOpenRound(nodeId, msg, 'evaluate');
+    if (body.modelVersion !== round.modelVersionIn) {
+      throw new CoordinatorError(
+        'WRONG_MODEL_VERSION',
+        `evaluation for study ${study.id} round ${round.round} used model version ${body.modelVersion}, expected ${round.modelVersionIn}`,
+      );
+    }
+    const receivedAt = this.now();
+    const metrics: Record<string, unknown> = { suppressed: body.suppressed };
+    if (!body.suppressed) {
+      Object.assign(metrics, {
+        numCorrect: body.numCorrect,
+        lossSum: body.lossSum,
+        truePositives: body.truePositives,
+        falsePositives: body.falsePositives,
+        trueNegatives: body.trueNegatives,
+        falseNegatives: body.falseNegatives,
+      });
+    }
+    this.addContribution(
+      () =>
+        this.store.addContribution({
+          studyId: study.id,
+          round: round.round,
+          kind: 'evaluate',
+          nodeId,
+          receivedAt,
+          frameBytes: msg.frameBytes,
+          frameSha256: msg.frameSha256,
+          numExamples: body.numExamples,
+          payload: null,
+          metrics,
+        }),
+      study.id,
+      round,
+      nodeId,
+    );
+    this.afterContribution(study.id, round, nodeId, msg.frameBytes);
+    return { studyId: study.id, round: round.round, nodeId, frameSha256: msg.frameSha256, numExamples: body.numExamples, receivedAt };
+  }
+
+  /** A site declined a task: recorded; the round closes without it. */
+  onDeclined(nodeId: string, studyId: string, round: number, reason: string): void {
+    this.store.addSiteEvent({ at: this.now(), nodeId, kind: 'declined', studyId, round, detail: reason });
+    this.logger.warn('task.declined', { nodeId, studyId, round, reason });
+  }
+
+  /** Clears every timer; the engine does nothing more. */
+  shutdown(): void {
+    this.stopped = true;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  private requireStudy(studyId: string): StudyRecord {
+    const study = this.store.getStudy(studyId);
+    if (!study) throw new CoordinatorError('UNKNOWN_STUDY', `no study with id ${studyId}`);
+    return study;
+  }
+
+  private requireOpenRound(
+    nodeId: string,
+    msg: OpenedMessage<{ studyId: string; round: number }>,
+    kind: RoundKind,
+  ): { study: StudyRecord; round: RoundRecord } {
+    const { studyId, round: roundNo } = msg.body;
+    if (msg.header.studyId !== studyId || msg.header.round !== roundNo) {
+      throw new CoordinatorError('WRONG_ROUND', `envelope is for study ${msg.header.studyId} round ${msg.header.round} but the body says ${studyId} round ${roundNo}`);
+    }
+    const study = this.requireStudy(studyId);
+    if (study.status !== 'running') {
+      throw new CoordinatorError('STUDY_NOT_RUNNING', `study ${studyId} is ${study.status}`);
+    }
+    const round = this.store.getRound(studyId, roundNo, kind);
+    if (!round) {
+      throw new CoordinatorError('WRONG_ROUND', `study ${studyId} has no ${kind} round ${roundNo} (current round ${study.currentRound})`);
+    }
+    if (round.state !== 'collecting') {
+      this.store.addSiteEvent({ at: this.now(), nodeId, kind: 'late', studyId, round: roundNo, detail: `${kind} round already ${round.state}` });
+      throw new CoordinatorError('ROUND_CLOSED', `${kind} round ${roundNo} of study ${studyId} is already ${round.state}`);
+    }
+    if (!round.participants.includes(nodeId)) {
+      throw new CoordinatorError('NOT_A_PARTICIPANT', `node ${nodeId} was not selected for ${kind} round ${roundNo} of study ${studyId}`);
+    }
+    return { study, round };
+  }
+
+  private addContribution(write: () => void, studyId: string, round: RoundRecord, nodeId: string): void {
+    try {
+      write();
+    } catch (err) {
+      if (err instanceof DuplicateError) {
+        throw new CoordinatorError(
+          'DUPLICATE_CONTRIBUTION',
+          `node ${nodeId} already contributed to ${round.kind} round ${round.round} of study ${studyId}`,
+        );
+      }
+      throw err;
+    }
+  }
+
+  private afterContribution(studyId: string, round: RoundRecord, nodeId: string, bytes: number): void {
+    this.emit('event', { type: 'contribution', studyId, round: round.round, kind: round.kind, nodeId, bytes } satisfies EngineEvent);
+    const answered = new Set(this.store.listContributions(studyId, round.round, round.kind).map((c) => c.nodeId));
+    if (round.participants.every((p) => answered.has(p))) {
+      // Close after the current handler has sent its receipt.
+      setImmediate(() => this.closeRound(studyId, round.round, round.kind));
+    }
+  }
+
+  private globalModel(studyId: string, version: number): GlobalModel {
+    const cached = this.models.get(studyId);
+    if (cached && cached.version === version) return cached;
+    const stored = this.store.getModelVersion(studyId, version);
+    if (!stored) throw new CoordinatorError('INVALID_STATE', `study ${studyId} has no model version ${version}`);
+    const model = { version, tensors: decodeTensors(stored.weights) };
+    this.models.set(studyId, model);
+    return model;
+  }
+
+  private scheduleDispatch(studyId: string, round: number, kind: RoundKind, giveUpAt: number): void {
+    if (this.stopped) return;
+    const study = this.store.getStudy(studyId);
+    if (!study || study.status !== 'running') return;
+    const connected = this.connections.connectedNodeIds().filter((id) => this.store.getNode(id)?.status === 'enrolled');
+    const needed = kind === 'train' ? study.spec.minSites : 1;
+    if (connected.length < needed) {
+      if (this.now() >= giveUpAt) {
+        this.failStudy(studyId, `only ${connected.length} of the ${needed} sites needed were connected for ${kind} round ${round}`);
+        return;
+      }
+      this.setTimer(studyId, () => this.scheduleDispatch(studyId, round, kind, giveUpAt), this.dispatchRetryMs);
+      return;
+    }
+    this.dispatch(study, round, kind, connected.sort());
+  }
+
+  private dispatch(study: StudyRecord, roundNo: number, kind: RoundKind, participants: string[]): void {
+    const versionIn = kind === 'train' ? roundNo - 1 : roundNo;
+    const startedAt = this.now();
+    const record: RoundRecord = {
+      studyId: study.id,
+      round: roundNo,
+      kind,
+      state: 'collecting',
+      modelVersionIn: versionIn,
+      modelVersionOut: null,
+      participants,
+      startedAt,
+      deadlineAt: startedAt + study.spec.roundTimeoutSeconds * 1000,
+      closedAt: null,
+      failureReason: null,
+      metrics: null,
+    };
+    this.store.transaction(() => {
+      this.store.createRound(record);
+      if (kind === 'train') this.store.updateStudy(study.id, { currentRound: roundNo, updatedAt: startedAt });
+    });
+    this.logger.info('round.dispatched', { studyId: study.id, round: roundNo, kind, participants, modelVersion: versionIn });
+    this.emit('event', { type: 'round-started', studyId: study.id, round: roundNo, kind, participants } satisfies EngineEvent);
+    for (const nodeId of participants) this.sendTask(study, record, nodeId);
+    this.armDeadline(record);
+  }
+
+  private sendTask(study: StudyRecord, round: RoundRecord, nodeId: string): void {
+    const weights = this.globalModel(study.id, round.modelVersionIn).tensors;
+    const common = { studyId: study.id, round: round.round, modelVersion: round.modelVersionIn, dataset: study.spec.dataset, model: study.spec.model };
+    const sent =
+      round.kind === 'train'
+        ? this.messenger.send<TrainTaskBody>(nodeId, MessageKind.TrainTask, {
+            studyId: study.id,
+            round: round.round,
+            body: { ...common, training: study.spec.training, deadlineAt: round.deadlineAt },
+            tensors: weights,
+            seal: true,
+          })
+        : this.messenger.send<EvaluateTaskBody>(nodeId, MessageKind.EvaluateTask, {
+            studyId: study.id,
+            round: round.round,
+            body: common,
+            tensors: weights,
+            seal: true,
+          });
+    this.logger.info('task.sent', { studyId: study.id, round: round.round, kind: round.kind, nodeId, bytes: sent.bytes, delivered: sent.delivered });
+  }
+
+  private redispatchOpenRound(round: RoundRecord): void {
+    const study = this.requireStudy(round.studyId);
+    const answered = new Set(this.store.listContributions(round.studyId, round.round, round.kind).map((c) => c.nodeId));
+    const connected = new Set(this.connections.connectedNodeIds());
+    for (const nodeId of round.participants) {
+      if (!answered.has(nodeId) && connected.has(nodeId)) this.sendTask(study, round, nodeId);
+    }
+  }
+
+  private armDeadline(round: RoundRecord): void {
+    const wait = Math.max(0, round.deadlineAt - this.now());
+    this.setTimer(round.studyId, () => this.closeRound(round.studyId, round.round, round.kind), wait);
+  }
+
+  /** Closes a round: aggregates (train) or combines counts (evaluate), then moves the study on. */
+  private closeRound(studyId: string, roundNo: number, kind: RoundKind): void {
+    if (this.stopped) return;
+    const round = this.store.getRound(studyId, roundNo, kind);
+    const study = this.store.getStudy(studyId);
+    if (!round || !study || study.status !== 'running') return;
+    if (round.state === 'completed' || round.state === 'failed') return;
+    this.clearTimer(studyId);
+    const contributions = this.store.listContributions(studyId, roundNo, kind);
+    if (kind === 'train' && contributions.length < study.spec.minSites) {
+      const reason = `only ${contributions.length} of the ${study.spec.minSites} sites needed answered train round ${roundNo} before its deadline`;
+      this.store.updateRound(studyId, roundNo, kind, { state: 'failed', closedAt: this.now(), failureReason: reason });
+      this.emit('event', { type: 'round-failed', studyId, round: roundNo, kind, reason } satisfies EngineEvent);
+      this.failStudy(studyId, reason);
+      return;
+    }
+    this.store.updateRound(studyId, roundNo, kind, { state: 'aggregating' });
+    const names = new Map(this.store.listNodes().map((n) => [n.id, n.name]));
+    let metrics: Record<string, unknown>;
+    if (kind === 'train') {
+      const global = this.globalModel(studyId, round.modelVersionIn);
+      const layers = fedAvg(
+        global.tensors.map((t) => t.data),
+        contributions.map((c) => ({
+          delta: decodeTensors(c.payload ?? new Uint8Array()).map((t) => t.data),
+          numExamples: c.numExamples,
+        })),
+      );
+      const tensors = layers.map((data, i) => ({ shape: global.tensors[i].shape, data }));
+      metrics = trainingMetrics(contributions, names) as unknown as Record<string, unknown>;
+      const version = roundNo;
+      this.store.transaction(() => {
+        if (!this.store.getModelVersion(studyId, version)) {
+          this.store.saveModelVersion({ studyId, version, round: roundNo, createdAt: this.now(), weights: encodeTensors(tensors), metrics });
+        }
+        this.store.updateRound(studyId, roundNo, kind, { state: 'completed', closedAt: this.now(), modelVersionOut: version, metrics });
+        this.store.updateStudy(studyId, { latestModelVersion: version, updatedAt: this.now() });
+      });
+      this.models.set(studyId, { version, tensors });
+    } else {
+      metrics = evaluationMetrics(contributions, names) as unknown as Record<string, unknown>;
+      this.store.updateRound(studyId, roundNo, kind, { state: 'completed', closedAt: this.now(), metrics });
+    }
+    const missing = round.participants.filter((p) => !contributions.some((c) => c.nodeId === p));
+    this.logger.info('round.completed', { studyId, round: roundNo, kind, contributions: contributions.length, missing });
+    this.emit('event', { type: 'round-completed', studyId, round: roundNo, kind, metrics } satisfies EngineEvent);
+    this.advance(studyId, roundNo, kind);
+  }
+
+  private advance(studyId: string, roundNo: number, kind: RoundKind): void {
+    const study = this.store.getStudy(studyId);
+    if (!study || study.status !== 'running') return;
+    const giveUpAt = this.now() + study.spec.roundTimeoutSeconds * 1000;
+    if (kind === 'train') {
+      this.scheduleDispatch(studyId, roundNo, 'evaluate', giveUpAt);
+    } else if (roundNo < study.spec.rounds) {
+      this.scheduleDispatch(studyId, roundNo + 1, 'train', giveUpAt);
+    } else {
+      this.store.updateStudy(studyId, { status: 'completed', updatedAt: this.now() });
+      this.logger.info('study.completed', { studyId, rounds: roundNo });
+      this.emit('event', { type: 'study-completed', studyId } satisfies EngineEvent);
+    }
+  }
+
+  private failStudy(studyId: string, reason: string): void {
+    this.clearTimer(studyId);
+    this.store.updateStudy(studyId, { status: 'failed', failureReason: reason, updatedAt: this.now() });
+    this.logger.error('study.failed', { studyId, reason });
+    this.emit('event', { type: 'study-failed', studyId, reason } satisfies EngineEvent);
+  }
+
+  private setTimer(studyId: string, fn: () => void, ms: number): void {
+    this.clearTimer(studyId);
+    const timer = setTimeout(() => {
+      this.timers.delete(studyId);
+      try {
+        fn();
+      } catch (err) {
+        // A failure inside a timer must not take the coordinator down: the study fails, visibly.
+        this.logger.error('engine.error', { studyId, error: err instanceof Error ? err.message : String(err) });
+        this.failStudy(studyId, `internal error: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }, ms);
+    timer.unref?.();
+    this.timers.set(studyId, timer);
+  }
+
+  private clearTimer(studyId: string): void {
+    const timer = this.timers.get(studyId);
+    if (timer) clearTimeout(timer);
+    this.timers.delete(studyId);
+  }
+}

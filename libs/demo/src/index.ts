@@ -1,0 +1,4 @@
+export * from './demo-summary';
+export * from './heart-demo';
+export * from './heart-study';
+export * from './node-processes';

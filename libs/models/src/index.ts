@@ -1,0 +1,7 @@
+export * from './tf-backend.util';
+export * from './seeded-rng.util';
+export * from './weights.util';
+export * from './tabular-classifier.model';
+export * from './accuracy-report.types';
+export * from './federated-simulation.runner';
+export * from './baselines.runner';

@@ -1,0 +1,62 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { generateIdentity, keyFingerprint, publicIdentity, saveIdentity, savePublicIdentity, toBase64 } from '@medfed/crypto';
+import { DEFAULT_POLICY, NodeConfigError, LocalPolicy } from './node-config';
+import { BackendPreference } from '@medfed/models';
+
+/** What `initNode` needs to know about the hospital and its coordinator. */
+export interface InitNodeOptions {
+  name: string;
+  coordinatorUrl: string;
+  /** The coordinator's Ed25519 public key (base64), obtained out of band and pinned. */
+  coordinatorSigningPublicKey: string;
+  dataPath: string;
+  center: string;
+  enrolmentToken?: string;
+  backend?: BackendPreference;
+  policy?: Partial<LocalPolicy>;
+}
+
+/** Files made by `initNode`. */
+export interface InitializedNode {
+  configPath: string;
+  identityPath: string;
+  /** Give this file to the coordinator's operator to enrol the node. */
+  publicIdentityPath: string;
+  signingPublicKey: string;
+  encryptionPublicKey: string;
+  fingerprint: string;
+}
+
+/** Creates a node folder: a fresh identity (0600), its public half, and the node's config. */
+export function initNode(dir: string, options: InitNodeOptions): InitializedNode {
+  const root = resolve(dir);
+  const configPath = join(root, 'node.json');
+  if (existsSync(configPath)) throw new NodeConfigError(`${configPath} already exists; refusing to overwrite a node`);
+  mkdirSync(root, { recursive: true });
+  const identity = generateIdentity();
+  const identityPath = join(root, 'identity.json');
+  const publicIdentityPath = join(root, 'node.public.json');
+  saveIdentity(identityPath, identity);
+  savePublicIdentity(publicIdentityPath, publicIdentity(identity));
+  const config = {
+    name: options.name,
+    coordinatorUrl: options.coordinatorUrl,
+    coordinatorSigningPublicKey: options.coordinatorSigningPublicKey,
+    identityFile: 'identity.json',
+    ...(options.enrolmentToken ? { enrolmentToken: options.enrolmentToken } : {}),
+    data: { dataset: 'fed-heart-disease', path: relative(root, resolve(options.dataPath)) || '.', center: options.center },
+    policy: { ...DEFAULT_POLICY, ...options.policy },
+    backend: options.backend ?? 'auto',
+    stateDir: 'state',
+  };
+  writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
+  return {
+    configPath,
+    identityPath,
+    publicIdentityPath,
+    signingPublicKey: toBase64(identity.signing.publicKey),
+    encryptionPublicKey: toBase64(identity.encryption.publicKey),
+    fingerprint: keyFingerprint(identity.signing.publicKey),
+  };
+}

@@ -1,0 +1,307 @@
+import { mkdirSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { io, Socket } from 'socket.io-client';
+import {
+  EnvelopeCodec,
+  EvaluateResultBody,
+  EvaluateTaskBody,
+  Events,
+  HelloBody,
+  MessageKind,
+  OpenedMessage,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  ReceiptBody,
+  RejectedBody,
+  TaskDeclinedBody,
+  TrainResultBody,
+  TrainTaskBody,
+  WelcomeBody,
+  eventForKind,
+  peekHeader,
+} from '@medfed/protocol';
+import { Identity, fromBase64, sha256Hex, toBase64, ED25519_PUBLIC_KEY_BYTES, X25519_KEY_BYTES } from '@medfed/crypto';
+import { Logger } from '@medfed/observability';
+import { checkTask } from './local-policy';
+import { LocalTrainer, SchemaMismatchError } from './local-trainer';
+import { NodeConfig } from './node-config';
+
+/** The software version a node reports in its Hello. */
+export const NODE_SOFTWARE_VERSION = '0.1.0';
+
+/** Bytes and frames this node has sent, by message kind: what left the hospital. */
+export interface SentStats {
+  frames: number;
+  bytes: number;
+  byKind: Record<string, { frames: number; bytes: number }>;
+}
+
+type Status = 'connecting' | 'authenticating' | 'ready' | 'closed';
+
+/**
+ * The hospital node's connection to its coordinator. It proves its identity with a signed Hello,
+ * accepts only messages signed by the pinned coordinator key, runs each task through the local
+ * policy before touching data, and sends back only a sealed weight delta or sealed counts.
+ * Reconnection with exponential backoff is Socket.IO's; a task is re-sent by the coordinator
+ * after a reconnect if it is still owed.
+ */
+export class NodeClient {
+  private socket: Socket | null = null;
+  private status: Status = 'connecting';
+  private helloNonce: string | null = null;
+  private coordinatorEncryptionKey: Uint8Array | null = null;
+  private nodeId: string | null = null;
+  private readonly coordinatorKey: Uint8Array;
+  private readonly codec: EnvelopeCodec;
+  private queue: Promise<void> = Promise.resolve();
+  private readonly sentFrames = new Map<string, { kind: string; studyId: string | null; round: number | null; bytes: number }>();
+  readonly stats: SentStats = { frames: 0, bytes: 0, byKind: {} };
+
+  constructor(
+    private readonly config: NodeConfig,
+    private readonly identity: Identity,
+    private readonly trainer: LocalTrainer,
+    private readonly logger: Logger,
+    private readonly backendName: string,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.coordinatorKey = fromBase64(config.coordinatorSigningPublicKey, ED25519_PUBLIC_KEY_BYTES);
+    this.codec = new EnvelopeCodec({ identity, maxFrameBytes: config.maxFrameBytes, now });
+    mkdirSync(config.stateDir, { recursive: true });
+  }
+
+  /** Connects and keeps connecting; resolves once the first Welcome was accepted. */
+  start(): Promise<void> {
+    return new Promise((resolveReady) => {
+      const socket = io(this.config.coordinatorUrl, {
+        transports: ['websocket'],
+        reconnection: true,
+        reconnectionDelay: this.config.reconnect.minDelayMs,
+        reconnectionDelayMax: this.config.reconnect.maxDelayMs,
+        randomizationFactor: 0.5,
+      });
+      this.socket = socket;
+      socket.on('connect', () => {
+        this.status = 'authenticating';
+        this.logger.info('coordinator.connected', { url: this.config.coordinatorUrl });
+        this.sayHello();
+      });
+      socket.on('disconnect', (reason) => {
+        if (this.status !== 'closed') this.status = 'connecting';
+        this.logger.warn('coordinator.disconnected', { reason });
+      });
+      socket.on('connect_error', (err) => this.logger.warn('coordinator.unreachable', { error: err.message }));
+      socket.on(Events.Welcome, (frame: unknown) =>
+        this.guard(Events.Welcome, () => {
+          this.onWelcome(frame);
+          resolveReady();
+        }),
+      );
+      socket.on(Events.TrainTask, (frame: unknown) => this.enqueue(Events.TrainTask, () => this.onTrainTask(frame)));
+      socket.on(Events.EvaluateTask, (frame: unknown) => this.enqueue(Events.EvaluateTask, () => this.onEvaluateTask(frame)));
+      socket.on(Events.Receipt, (frame: unknown) => this.guard(Events.Receipt, () => this.onReceipt(frame)));
+      socket.on(Events.Rejected, (frame: unknown) => this.guard(Events.Rejected, () => this.onRejected(frame)));
+      socket.on(Events.ConnectionError, (payload: unknown) => this.onConnectionError(payload));
+    });
+  }
+
+  /** Disconnects for good. */
+  async close(): Promise<void> {
+    this.status = 'closed';
+    await this.queue;
+    this.socket?.disconnect();
+    this.logger.info('node.stopped', { framesSent: this.stats.frames, bytesSent: this.stats.bytes });
+  }
+
+  get ready(): boolean {
+    return this.status === 'ready';
+  }
+
+  // ---- inbound ---------------------------------------------------------------------------------
+
+  private onWelcome(frame: unknown): void {
+    const msg = this.open<WelcomeBody>(frame, MessageKind.Welcome);
+    if (msg.body.helloNonce !== this.helloNonce) {
+      throw new ProtocolError('REPLAYED', 'the Welcome does not answer our latest Hello');
+    }
+    this.coordinatorEncryptionKey = fromBase64(msg.body.coordinatorEncryptionPublicKey, X25519_KEY_BYTES);
+    this.nodeId = msg.body.nodeId;
+    this.status = 'ready';
+    this.logger.info('node.ready', { nodeId: this.nodeId, coordinatorMaxFrameBytes: msg.body.maxFrameBytes, backend: this.backendName });
+  }
+
+  private onTrainTask(frame: unknown): void {
+    const msg = this.open<TrainTaskBody>(frame, MessageKind.TrainTask);
+    const task = msg.body;
+    const where = { studyId: task.studyId, round: task.round, modelVersion: task.modelVersion };
+    const decision = checkTask(this.config.policy, task, this.now());
+    if (!decision.allowed) {
+      this.logger.warn('task.declined', { ...where, reason: decision.reason, detail: decision.detail });
+      this.decline(task.studyId, task.round, decision.reason ?? 'not-approved');
+      return;
+    }
+    if (this.trainer.trainSize < this.config.policy.minCohortSize) {
+      this.logger.warn('task.declined', { ...where, reason: 'dataset-unavailable', detail: 'fewer training patients than the minimum cohort' });
+      this.decline(task.studyId, task.round, 'dataset-unavailable');
+      return;
+    }
+    this.logger.info('task.training', { ...where, localSteps: task.training.localSteps });
+    let result;
+    try {
+      result = this.trainer.train(task, msg.tensors);
+    } catch (err) {
+      this.failTask(task.studyId, task.round, err);
+      return;
+    }
+    if (this.now() > task.deadlineAt) {
+      // An update computed past its deadline belongs to a round that has moved on: never send it.
+      this.logger.warn('task.late', { ...where, durationMs: Math.round(result.durationMs) });
+      return;
+    }
+    this.send<TrainResultBody>(MessageKind.TrainResult, task.studyId, task.round, {
+      studyId: task.studyId,
+      round: task.round,
+      modelVersion: task.modelVersion,
+      numExamples: result.numExamples,
+      meanLoss: result.meanLoss,
+      durationMs: Math.round(result.durationMs),
+      backend: this.backendName,
+    }, result.delta);
+    this.logger.info('task.trained', { ...where, numExamples: result.numExamples, meanLoss: Number(result.meanLoss.toFixed(4)), durationMs: Math.round(result.durationMs) });
+  }
+
+  private onEvaluateTask(frame: unknown): void {
+    const msg = this.open<EvaluateTaskBody>(frame, MessageKind.EvaluateTask);
+    const task = msg.body;
+    const decision = checkTask(this.config.policy, task, this.now());
+    if (!decision.allowed) {
+      this.logger.warn('task.declined', { studyId: task.studyId, round: task.round, reason: decision.reason, detail: decision.detail });
+      this.decline(task.studyId, task.round, decision.reason ?? 'not-approved');
+      return;
+    }
+    let body: EvaluateResultBody;
+    try {
+      body = this.trainer.evaluate(task, msg.tensors, this.config.policy.minCohortSize);
+    } catch (err) {
+      this.failTask(task.studyId, task.round, err);
+      return;
+    }
+    this.send<EvaluateResultBody>(MessageKind.EvaluateResult, task.studyId, task.round, body);
+    this.logger.info('task.evaluated', {
+      studyId: task.studyId,
+      round: task.round,
+      modelVersion: task.modelVersion,
+      suppressed: body.suppressed,
+      numExamples: body.numExamples,
+      accuracy: body.suppressed || !body.numExamples ? null : Number(((body.numCorrect ?? 0) / body.numExamples).toFixed(4)),
+    });
+  }
+
+  private onReceipt(frame: unknown): void {
+    const msg = this.open<ReceiptBody>(frame, MessageKind.Receipt);
+    const sent = this.sentFrames.get(msg.body.frameSha256);
+    const matches = sent !== undefined && sent.studyId === msg.body.studyId && sent.round === msg.body.round;
+    const entry = { at: this.now(), ...msg.body, matchesSentFrame: matches, receiptFrameSha256: msg.frameSha256 };
+    appendFileSync(join(this.config.stateDir, 'receipts.jsonl'), JSON.stringify(entry) + '\n');
+    if (!matches) this.logger.error('receipt.mismatch', { studyId: msg.body.studyId, round: msg.body.round, frameSha256: msg.body.frameSha256 });
+    else this.logger.info('receipt.received', { studyId: msg.body.studyId, round: msg.body.round, frameSha256: msg.body.frameSha256 });
+  }
+
+  private onRejected(frame: unknown): void {
+    const msg = this.open<RejectedBody>(frame, MessageKind.Rejected);
+    this.logger.warn('message.refused-by-coordinator', { code: msg.body.code, message: msg.body.message });
+  }
+
+  private onConnectionError(payload: unknown): void {
+    // Unsigned by design (see Events.ConnectionError): logged as a hint, never acted on.
+    let text = '';
+    if (Buffer.isBuffer(payload) || payload instanceof Uint8Array) text = Buffer.from(payload).toString('utf8', 0, Math.min(payload.length, 600));
+    this.logger.warn('coordinator.connection-error', { unverified: text });
+  }
+
+  // ---- outbound --------------------------------------------------------------------------------
+
+  private sayHello(): void {
+    const body: HelloBody = {
+      nodeName: this.config.name,
+      encryptionPublicKey: toBase64(this.identity.encryption.publicKey),
+      softwareVersion: NODE_SOFTWARE_VERSION,
+      backend: this.backendName,
+      protocolVersion: PROTOCOL_VERSION,
+      ...(this.config.enrolmentToken ? { enrolmentToken: this.config.enrolmentToken } : {}),
+    };
+    const frame = this.codec.encode<HelloBody>({ kind: MessageKind.Hello, recipient: { signingPublicKey: this.coordinatorKey }, body, seal: false });
+    this.helloNonce = peekHeader(frame).nonce;
+    this.emit(MessageKind.Hello, null, null, frame);
+  }
+
+  private decline(studyId: string, round: number, reason: TaskDeclinedBody['reason']): void {
+    this.send<TaskDeclinedBody>(MessageKind.TaskDeclined, studyId, round, { studyId, round, reason });
+  }
+
+  private failTask(studyId: string, round: number, err: unknown): void {
+    const schema = err instanceof SchemaMismatchError;
+    this.logger.error('task.failed', { studyId, round, error: err instanceof Error ? err.message : String(err) });
+    this.decline(studyId, round, schema ? 'schema-mismatch' : 'internal-error');
+  }
+
+  private send<B>(kind: MessageKind, studyId: string, round: number, body: B, tensors?: { shape: number[]; data: Float32Array }[]): void {
+    const sealed = kind === MessageKind.TrainResult || kind === MessageKind.EvaluateResult;
+    if (sealed && !this.coordinatorEncryptionKey) throw new ProtocolError('MALFORMED', 'no coordinator encryption key yet: Welcome not received');
+    const frame = this.codec.encode<B>({
+      kind,
+      recipient: { signingPublicKey: this.coordinatorKey, encryptionPublicKey: this.coordinatorEncryptionKey ?? undefined },
+      studyId,
+      round,
+      body,
+      tensors,
+      seal: sealed,
+    });
+    this.emit(kind, studyId, round, frame);
+  }
+
+  private emit(kind: MessageKind, studyId: string | null, round: number | null, frame: Buffer): void {
+    if (!this.socket) return;
+    if (frame.length > this.config.maxFrameBytes) {
+      this.logger.error('frame.too-large', { kind, bytes: frame.length, limit: this.config.maxFrameBytes });
+      return;
+    }
+    this.socket.emit(eventForKind(kind), frame);
+    const sha = sha256Hex(frame);
+    this.sentFrames.set(sha, { kind, studyId, round, bytes: frame.length });
+    this.stats.frames += 1;
+    this.stats.bytes += frame.length;
+    const k = (this.stats.byKind[kind] ??= { frames: 0, bytes: 0 });
+    k.frames += 1;
+    k.bytes += frame.length;
+    this.logger.info('frame.sent', { kind, studyId, round, bytes: frame.length, sha256: sha });
+  }
+
+  // ---- plumbing --------------------------------------------------------------------------------
+
+  private open<B>(frame: unknown, kind: MessageKind): OpenedMessage<B> {
+    const key = toBase64(this.coordinatorKey);
+    return this.codec.decode<B>(frame, { isKnownSender: (sender) => sender === key, expectKinds: [kind] });
+  }
+
+  /** Tasks run one at a time, in arrival order. */
+  private enqueue(event: string, fn: () => void): void {
+    this.queue = this.queue.then(() => new Promise<void>((done) => setImmediate(() => {
+      this.guard(event, fn);
+      done();
+    })));
+  }
+
+  /** Nothing a coordinator (or an impostor) sends can crash the node: refusals are logged. */
+  private guard(event: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      if (err instanceof ProtocolError) {
+        this.logger.warn('message.rejected', { event, code: err.code, message: err.message });
+      } else {
+        this.logger.error('message.failed', { event, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+  }
+}

@@ -1,0 +1,34 @@
+import { loadIdentity } from '@medfed/crypto';
+import { initBackend } from '@medfed/models';
+import { JsonLinesLogger, Logger } from '@medfed/observability';
+import { loadLocalData } from './local-data';
+import { LocalTrainer } from './local-trainer';
+import { NodeClient } from './node-client';
+import { NodeConfig } from './node-config';
+
+/** A started node and how to stop it. */
+export interface RunningNode {
+  client: NodeClient;
+  backend: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a hospital node: picks the TensorFlow.js backend (native where installed, else
+ * WebAssembly), loads and checks the local data, then connects. Fails fast, with a named error, on
+ * a bad key file, unusable data or a backend override that cannot be honoured.
+ */
+export async function startNode(config: NodeConfig, logger: Logger = new JsonLinesLogger(`node:${config.name}`)): Promise<RunningNode> {
+  const identity = loadIdentity(config.identityFile);
+  const backend = await initBackend(config.backend);
+  logger.info('node.starting', { name: config.name, backend: backend.name, native: backend.native, coordinatorUrl: config.coordinatorUrl });
+  const data = loadLocalData(config.data);
+  logger.info('data.loaded', { dataset: data.dataset, trainExamples: data.train.n, testExamples: data.test.n, features: data.featureCount });
+  const client = new NodeClient(config, identity, new LocalTrainer(data, config.name), logger, backend.name);
+  void client.start();
+  return {
+    client,
+    backend: backend.name,
+    stop: () => client.close(),
+  };
+}

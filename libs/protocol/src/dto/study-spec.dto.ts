@@ -1,0 +1,130 @@
+import 'reflect-metadata';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsObject, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import {
+  DATASETS,
+  DatasetName,
+  MODEL_FAMILIES,
+  ModelFamily,
+  ModelSpec,
+  OPTIMIZERS,
+  OptimizerName,
+  STRATEGIES,
+  StrategyName,
+  StudySpec,
+  TrainingConfig,
+} from '../study';
+import { IsAbove, IsBelow, IsFiniteNumber, IsIntInRange, ObjectRule, OptionalField, Required, compose } from './validators';
+
+/** Most hidden layers a `mlp` may have. */
+export const MAX_HIDDEN_LAYERS = 8;
+/** Widest hidden layer. */
+export const MAX_HIDDEN_WIDTH = 4096;
+/** Most input features. */
+export const MAX_INPUT_DIM = 100_000;
+
+/** Validates a {@link ModelSpec}: a known family, bounded input and hidden sizes, dropout in [0, 1). */
+export class ModelSpecDto implements ModelSpec {
+  @Required()
+  @IsIn(MODEL_FAMILIES)
+  family!: ModelFamily;
+
+  @Required()
+  @IsIntInRange(1, MAX_INPUT_DIM)
+  inputDim!: number;
+
+  @OptionalField()
+  @IsArray()
+  @ArrayMaxSize(MAX_HIDDEN_LAYERS)
+  @IsInt({ each: true })
+  @Min(1, { each: true })
+  @Max(MAX_HIDDEN_WIDTH, { each: true })
+  // Logistic regression has no hidden layers; a non-empty list there is a mistake, not a no-op.
+  @ObjectRule(
+    'hiddenOnlyForMlp',
+    '$property must be absent or empty unless family is mlp',
+    (value, o) => o['family'] === 'mlp' || !Array.isArray(value) || value.length === 0,
+  )
+  hidden?: number[];
+
+  @OptionalField()
+  @IsFiniteNumber()
+  @Min(0)
+  @IsBelow(1)
+  dropout?: number;
+}
+
+/** Validates a {@link TrainingConfig}. */
+export class TrainingConfigDto implements TrainingConfig {
+  @Required()
+  @IsIntInRange(1, 100_000)
+  localSteps!: number;
+
+  @Required()
+  @IsIntInRange(1, 65_536)
+  batchSize!: number;
+
+  @Required()
+  @IsFiniteNumber()
+  @IsAbove(0)
+  @Max(10)
+  learningRate!: number;
+
+  @Required()
+  @IsIn(OPTIMIZERS)
+  optimizer!: OptimizerName;
+
+  @Required()
+  @IsFiniteNumber()
+  @Min(0)
+  l2!: number;
+
+  @Required()
+  @IsFiniteNumber()
+  @Min(0)
+  proximalMu!: number;
+}
+
+/** A nested, required, validated object of class `cls`. */
+export function NestedObject(cls: () => new () => object): PropertyDecorator {
+  return compose(Required(), IsObject(), ValidateNested(), Type(cls));
+}
+
+/** Validates a whole {@link StudySpec}, as created through the REST API or the CLI. */
+export class StudySpecDto implements StudySpec {
+  @Required()
+  @IsString()
+  @Length(1, 100)
+  @Matches(/^[^\x00-\x1f\x7f]+$/, { message: '$property must not contain control characters' })
+  name!: string;
+
+  @Required()
+  @IsIn(DATASETS)
+  dataset!: DatasetName;
+
+  @NestedObject(() => ModelSpecDto)
+  model!: ModelSpecDto;
+
+  @NestedObject(() => TrainingConfigDto)
+  training!: TrainingConfigDto;
+
+  @Required()
+  @IsIn(STRATEGIES)
+  strategy!: StrategyName;
+
+  @Required()
+  @IsIntInRange(1, 10_000)
+  rounds!: number;
+
+  @Required()
+  @IsIntInRange(1, 1000)
+  minSites!: number;
+
+  @Required()
+  @IsIntInRange(1, 86_400)
+  roundTimeoutSeconds!: number;
+
+  @Required()
+  @IsIntInRange(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)
+  seed!: number;
+}

@@ -1,0 +1,48 @@
+import 'reflect-metadata';
+import { IsIn } from 'class-validator';
+import { DATASETS, DatasetName, ModelSpec, TrainingConfig } from '../study';
+import { ModelSpecDto, NestedObject, TrainingConfigDto } from './study-spec.dto';
+import { IsEpochMs, IsIntInRange, IsStudyId, Required } from './validators';
+
+/** coordinator -> node, sealed: train the enclosed global weights (the frame's tensors) for one round. */
+export interface TrainTaskBody {
+  studyId: string;
+  /** Round number, from 1. */
+  round: number;
+  /** Version of the global model the tensors hold, from 0. */
+  modelVersion: number;
+  dataset: DatasetName;
+  model: ModelSpec;
+  training: TrainingConfig;
+  /** Epoch ms after which the coordinator no longer accepts a result. */
+  deadlineAt: number;
+}
+
+/** Validates a {@link TrainTaskBody}. */
+export class TrainTaskBodyDto implements TrainTaskBody {
+  @Required()
+  @IsStudyId()
+  studyId!: string;
+
+  @Required()
+  @IsIntInRange(1)
+  round!: number;
+
+  @Required()
+  @IsIntInRange(0)
+  modelVersion!: number;
+
+  @Required()
+  @IsIn(DATASETS)
+  dataset!: DatasetName;
+
+  @NestedObject(() => ModelSpecDto)
+  model!: ModelSpecDto;
+
+  @NestedObject(() => TrainingConfigDto)
+  training!: TrainingConfigDto;
+
+  @Required()
+  @IsEpochMs()
+  deadlineAt!: number;
+}

@@ -1,0 +1,59 @@
+/**
+ * The plain, wire-safe description of a study: which model, how each site trains it, and how the
+ * coordinator runs rounds. Shared by the coordinator (which stores and dispatches it), the node
+ * (which trains by it) and the models lib (which builds the network from it). No tfjs, no Nest.
+ */
+
+/** Model families the models lib can build. */
+export const MODEL_FAMILIES = ['logistic-regression', 'mlp'] as const;
+export type ModelFamily = (typeof MODEL_FAMILIES)[number];
+
+/** Architecture of a tabular model. `hidden` and `dropout` apply to `mlp` only. */
+export interface ModelSpec {
+  family: ModelFamily;
+  /** Number of input features. */
+  inputDim: number;
+  /** Hidden layer widths for `mlp`, e.g. [16]. */
+  hidden?: number[];
+  /** Dropout rate after each hidden layer for `mlp`, in [0, 1). */
+  dropout?: number;
+}
+
+export const OPTIMIZERS = ['sgd', 'adam'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+
+/** How each site trains the global model locally in one round. */
+export interface TrainingConfig {
+  /** Number of local mini-batch updates per round (FLamby's "local updates"). */
+  localSteps: number;
+  batchSize: number;
+  learningRate: number;
+  optimizer: OptimizerName;
+  /** L2 penalty on the weights (not biases); 0 disables it. */
+  l2: number;
+  /** FedProx proximal term μ; 0 disables it. */
+  proximalMu: number;
+}
+
+/** The names of the data sets a node knows how to load. */
+export const DATASETS = ['fed-heart-disease'] as const;
+export type DatasetName = (typeof DATASETS)[number];
+
+export const STRATEGIES = ['fedavg'] as const;
+export type StrategyName = (typeof STRATEGIES)[number];
+
+/** Everything the coordinator needs to run a study, as created through the REST API or CLI. */
+export interface StudySpec {
+  name: string;
+  dataset: DatasetName;
+  model: ModelSpec;
+  training: TrainingConfig;
+  strategy: StrategyName;
+  rounds: number;
+  /** A round fails when fewer sites than this answer before the deadline. */
+  minSites: number;
+  /** Per-round deadline in seconds, counted from dispatch. */
+  roundTimeoutSeconds: number;
+  /** Seed for the initial global model. */
+  seed: number;
+}
