@@ -1,9 +1,9 @@
 import { sign as nodeSign, verify as nodeVerify } from 'node:crypto';
 import nacl from 'tweetnacl';
-import { assertBytes, toPlainBytes } from './bytes.util';
-import { ED25519_PUBLIC_KEY_BYTES, ED25519_SIGNATURE_BYTES } from './crypto.constants';
-import { assertEd25519SecretKey } from './identity.keys';
-import { ed25519PrivateKeyObject, ed25519PublicKeyObject } from './node-keys.util';
+import { assertBytes, constantTimeEqual, toPlainBytes } from './bytes.util';
+import { ED25519_PUBLIC_KEY_BYTES, ED25519_SECRET_KEY_BYTES, ED25519_SEED_BYTES, ED25519_SIGNATURE_BYTES } from './crypto.constants';
+import { assertEd25519SecretKey, secretKeyMismatchError } from './identity.keys';
+import { ed25519PrivateKeyObject, ed25519PublicKeyObject, rawPublicKey } from './node-keys.util';
 
 /**
  * Ed25519 signatures (RFC 8032 §5.1, pure Ed25519, no context or pre-hash). Implementations are
@@ -39,8 +39,13 @@ function assertVerifyArguments(message: unknown, signature: unknown, publicKey: 
 export const nodeSigner: Signer = {
   sign(message, secretKey) {
     assertBytes(message, 'message');
-    assertEd25519SecretKey(secretKey, 'secretKey');
-    return toPlainBytes(nodeSign(null, message, ed25519PrivateKeyObject(secretKey)));
+    assertBytes(secretKey, 'secretKey', ED25519_SECRET_KEY_BYTES);
+    // One import serves both the consistency check (as in assertEd25519SecretKey) and the signing.
+    const privateKey = ed25519PrivateKeyObject(secretKey);
+    if (!constantTimeEqual(rawPublicKey(privateKey), secretKey.subarray(ED25519_SEED_BYTES))) {
+      throw secretKeyMismatchError('secretKey');
+    }
+    return toPlainBytes(nodeSign(null, message, privateKey));
   },
   verify(message, signature, publicKey) {
     assertVerifyArguments(message, signature, publicKey);

@@ -45,9 +45,12 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 export function assertEd25519SecretKey(secretKey: unknown, name: string): asserts secretKey is Uint8Array {
   assertBytes(secretKey, name, ED25519_SECRET_KEY_BYTES);
   const derived = ed25519PublicKeyFromSeed(secretKey.subarray(0, ED25519_SEED_BYTES));
-  if (!bytesEqual(derived, secretKey.subarray(ED25519_SEED_BYTES))) {
-    throw new TypeError(`${name}: its last 32 bytes are not the public key of its first 32 bytes (the seed)`);
-  }
+  if (!bytesEqual(derived, secretKey.subarray(ED25519_SEED_BYTES))) throw secretKeyMismatchError(name);
+}
+
+/** The `TypeError` for an Ed25519 secret key whose public half does not belong to its seed. */
+export function secretKeyMismatchError(name: string): TypeError {
+  return new TypeError(`${name}: its last 32 bytes are not the public key of its first 32 bytes (the seed)`);
 }
 
 /**
