@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Identity, defaultSealer, defaultSigner, generateIdentity, sha256, toBase64, tweetnaclSealer, tweetnaclSigner } from '@medfed/crypto';
-import { EnvelopeCodec, EnvelopeCodecOptions, EnvelopeHeader, MIN_FRAME_BYTES, OutgoingMessage } from './envelope';
+import { EnvelopeHeader } from './dto/envelope-header.dto';
+import { EnvelopeCodec, EnvelopeCodecOptions, MIN_FRAME_BYTES, OutgoingMessage, peekHeader } from './envelope';
 import { MessageKind } from './message-kind';
 import { ProtocolError } from './protocol-error';
 import { ReplayGuard } from './replay-guard';
@@ -490,6 +491,30 @@ describe('EnvelopeCodec', () => {
       expect(codeOf(() => coordinatorCodec.decode(strangerFrame, { isKnownSender }))).toBe('UNKNOWN_SENDER');
       strangerFrame[strangerFrame.length - 1] ^= 1;
       expect(codeOf(() => coordinatorCodec.decode(strangerFrame, { isKnownSender }))).toBe('BAD_SIGNATURE');
+    });
+  });
+
+  describe('peekHeader', () => {
+    it('reads the header of a frame without verifying it, and agrees with decode', () => {
+      const frame = helloFrame();
+      frame[frame.length - 1] ^= 1;
+
+      const header = peekHeader(frame);
+
+      expect(header).toEqual(split(frame).header);
+      expect(codeOf(() => coordinatorCodec.decode(frame, { isKnownSender }))).toBe('BAD_SIGNATURE');
+    });
+
+    it.each<[string, unknown, string]>([
+      ['a string', 'frame', 'MALFORMED'],
+      ['another version', assemble(headerJson({ v: 3 }), plaintextOf({})), 'UNSUPPORTED_VERSION'],
+      ['a bad header field', assemble(headerJson({ kind: 'gossip' }), plaintextOf({})), 'INVALID_BODY'],
+    ])('refuses %s', (_label, frame, code) => {
+      expect(codeOf(() => peekHeader(frame))).toBe(code);
+    });
+
+    it('refuses a frame over the given limit', () => {
+      expect(codeOf(() => peekHeader(Buffer.alloc(300), 299))).toBe('OVERSIZED');
     });
   });
 

@@ -18,7 +18,7 @@ import { EnvelopeHeader, NONCE_BYTES } from './dto/envelope-header.dto';
 import { MessageKind, PROTOCOL_VERSION, isMessageKind, mustBeSealed } from './message-kind';
 import { ProtocolError } from './protocol-error';
 import { ReplayGuard } from './replay-guard';
-import { WeightTensor, decodeTensors, encodeTensors } from './tensor-codec';
+import { WeightTensor, decodeTensors, tensorsByteLength, writeTensors } from './tensor-codec';
 import { validateBody, validateHeader } from './validation';
 
 
@@ -126,6 +126,71 @@ function bodyScope(body: unknown): { studyId?: string; round?: number } {
   };
 }
 
+/** A frame split by the layout, with its header parsed and validated but not yet authenticated. */
+interface ParsedFrame {
+  bytes: Uint8Array;
+  header: EnvelopeHeader;
+  headerBytes: Uint8Array;
+  payload: Uint8Array;
+}
+
+// The structural checks every frame goes through before any cryptography.
+function parseFrame(frame: unknown, maxFrameBytes: number): ParsedFrame {
+  let bytes: Uint8Array;
+  if (types.isUint8Array(frame)) bytes = frame;
+  else if (types.isArrayBuffer(frame)) bytes = new Uint8Array(frame);
+  else throw new ProtocolError('MALFORMED', `frame must be binary, got ${describeType(frame)}`);
+
+  const total = bytes.length;
+  if (total > maxFrameBytes) {
+    throw new ProtocolError('OVERSIZED', `frame is ${total} bytes, limit is ${maxFrameBytes}`);
+  }
+  if (total < MIN_FRAME_BYTES) {
+    throw new ProtocolError('MALFORMED', `frame is ${total} bytes, shorter than the minimum ${MIN_FRAME_BYTES}`);
+  }
+  for (let i = 0; i < FRAME_MAGIC.length; i++) {
+    if (bytes[i] !== FRAME_MAGIC[i]) throw new ProtocolError('MALFORMED', 'frame does not start with the MFD\\x01 magic');
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = view.getUint32(4, false);
+  if (headerLength > MAX_HEADER_BYTES || 12 + headerLength + ED25519_SIGNATURE_BYTES > total) {
+    throw new ProtocolError('MALFORMED', `header length ${headerLength} does not fit the frame`);
+  }
+  const payloadLength = view.getUint32(8 + headerLength, false);
+  if (12 + headerLength + payloadLength + ED25519_SIGNATURE_BYTES !== total) {
+    throw new ProtocolError('MALFORMED', `payload length ${payloadLength} does not match the frame size`);
+  }
+  const headerBytes = bytes.subarray(8, 8 + headerLength);
+  const payload = bytes.subarray(12 + headerLength, 12 + headerLength + payloadLength);
+
+  const rawHeader = parseJson(headerBytes, 'MALFORMED', 'header');
+  if (rawHeader === null || typeof rawHeader !== 'object' || Array.isArray(rawHeader)) {
+    throw new ProtocolError('MALFORMED', 'header must be a JSON object');
+  }
+  const version = (rawHeader as { v?: unknown }).v;
+  if (typeof version === 'number' && version !== PROTOCOL_VERSION) {
+    throw new ProtocolError('UNSUPPORTED_VERSION', `header.v is ${Number.isSafeInteger(version) ? version : 'not an integer'}, this build speaks ${PROTOCOL_VERSION}`);
+  }
+  const header = validateHeader(rawHeader);
+  if (header.sealed !== mustBeSealed(header.kind)) {
+    throw new ProtocolError('INVALID_BODY', `header.sealed: ${header.kind} messages must ${mustBeSealed(header.kind) ? '' : 'not '}be sealed`);
+  }
+  return { bytes, header, headerBytes, payload };
+}
+
+/**
+ * Reads a frame's header WITHOUT checking its signature, sender, recipient, clock or nonce: only
+ * the layout, the version, the header fields and the seal policy. For frames this participant
+ * built itself (e.g. to remember the nonce of its own Hello) and for logging which nonce a
+ * refused frame claimed; never a basis for trusting anything in it.
+ * @param frame the frame (Buffer, Uint8Array or ArrayBuffer).
+ * @param maxFrameBytes refuse larger frames (OVERSIZED); default unlimited.
+ * @throws ProtocolError MALFORMED, OVERSIZED, UNSUPPORTED_VERSION or INVALID_BODY.
+ */
+export function peekHeader(frame: unknown, maxFrameBytes: number = Number.POSITIVE_INFINITY): EnvelopeHeader {
+  return parseFrame(frame, maxFrameBytes).header;
+}
+
 /**
  * Encodes and decodes the signed (and, for weights and statistics, sealed) binary frames that
  * every Socket.IO event carries.
@@ -217,18 +282,17 @@ export class EnvelopeCodec {
     const headerBytes = utf8Encoder.encode(JSON.stringify(header));
 
     const bodyBytes = utf8Encoder.encode(JSON.stringify(msg.body));
-    const tensorBytes = encodeTensors(msg.tensors ?? []);
-    const plaintext = new Uint8Array(4 + bodyBytes.length + tensorBytes.length);
+    const tensors = msg.tensors ?? [];
+    const plaintext = new Uint8Array(4 + bodyBytes.length + tensorsByteLength(tensors));
     new DataView(plaintext.buffer).setUint32(0, bodyBytes.length, false);
     plaintext.set(bodyBytes, 4);
-    plaintext.set(tensorBytes, 4 + bodyBytes.length);
+    writeTensors(tensors, plaintext, 4 + bodyBytes.length);
 
     let payload: Uint8Array = plaintext;
     if (msg.seal) {
       payload = this.sealer.seal(plaintext, msg.recipient.encryptionPublicKey as Uint8Array, headerBytes);
       // Weights should not linger in memory once sealed.
       plaintext.fill(0);
-      tensorBytes.fill(0);
     }
 
     const limit = msg.maxFrameBytes ?? this.maxFrameBytes;
@@ -236,7 +300,8 @@ export class EnvelopeCodec {
     if (frameBytes > limit) {
       throw new ProtocolError('OVERSIZED', `encode: ${kind} frame would be ${frameBytes} bytes, limit is ${limit}`);
     }
-    const frame = Buffer.alloc(frameBytes);
+    // Every byte is written below, so the zero-fill of Buffer.alloc would be wasted on large frames.
+    const frame = Buffer.allocUnsafeSlow(frameBytes);
     frame.set(FRAME_MAGIC, 0);
     frame.writeUInt32BE(headerBytes.length, 4);
     frame.set(headerBytes, 8);
@@ -263,46 +328,9 @@ export class EnvelopeCodec {
    * @param opts see {@link DecodeOptions}.
    */
   decode<B = unknown>(frame: unknown, opts: DecodeOptions): OpenedMessage<B> {
-    let bytes: Uint8Array;
-    if (types.isUint8Array(frame)) bytes = frame;
-    else if (types.isArrayBuffer(frame)) bytes = new Uint8Array(frame);
-    else throw new ProtocolError('MALFORMED', `frame must be binary, got ${describeType(frame)}`);
-
+    const { bytes, header, headerBytes, payload } = parseFrame(frame, this.maxFrameBytes);
     const total = bytes.length;
-    if (total > this.maxFrameBytes) {
-      throw new ProtocolError('OVERSIZED', `frame is ${total} bytes, limit is ${this.maxFrameBytes}`);
-    }
-    if (total < MIN_FRAME_BYTES) {
-      throw new ProtocolError('MALFORMED', `frame is ${total} bytes, shorter than the minimum ${MIN_FRAME_BYTES}`);
-    }
-    for (let i = 0; i < FRAME_MAGIC.length; i++) {
-      if (bytes[i] !== FRAME_MAGIC[i]) throw new ProtocolError('MALFORMED', 'frame does not start with the MFD\\x01 magic');
-    }
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const headerLength = view.getUint32(4, false);
-    if (headerLength > MAX_HEADER_BYTES || 12 + headerLength + ED25519_SIGNATURE_BYTES > total) {
-      throw new ProtocolError('MALFORMED', `header length ${headerLength} does not fit the frame`);
-    }
-    const payloadLength = view.getUint32(8 + headerLength, false);
-    if (12 + headerLength + payloadLength + ED25519_SIGNATURE_BYTES !== total) {
-      throw new ProtocolError('MALFORMED', `payload length ${payloadLength} does not match the frame size`);
-    }
-    const headerBytes = bytes.subarray(8, 8 + headerLength);
-    const payload = bytes.subarray(12 + headerLength, 12 + headerLength + payloadLength);
     const signedLength = total - ED25519_SIGNATURE_BYTES;
-
-    const rawHeader = parseJson(headerBytes, 'MALFORMED', 'header');
-    if (rawHeader === null || typeof rawHeader !== 'object' || Array.isArray(rawHeader)) {
-      throw new ProtocolError('MALFORMED', 'header must be a JSON object');
-    }
-    const version = (rawHeader as { v?: unknown }).v;
-    if (typeof version === 'number' && version !== PROTOCOL_VERSION) {
-      throw new ProtocolError('UNSUPPORTED_VERSION', `header.v is ${Number.isSafeInteger(version) ? version : 'not an integer'}, this build speaks ${PROTOCOL_VERSION}`);
-    }
-    const header = validateHeader(rawHeader);
-    if (header.sealed !== mustBeSealed(header.kind)) {
-      throw new ProtocolError('INVALID_BODY', `header.sealed: ${header.kind} messages must ${mustBeSealed(header.kind) ? '' : 'not '}be sealed`);
-    }
     if (opts.expectKinds && !opts.expectKinds.includes(header.kind)) {
       throw new ProtocolError('UNEXPECTED_KIND', `header.kind ${header.kind} is not one of ${opts.expectKinds.join(', ')}`);
     }

@@ -1,5 +1,5 @@
 import { ProtocolError } from './protocol-error';
-import { MAX_TENSOR_RANK, WeightTensor, decodeTensors, encodeTensors } from './tensor-codec';
+import { MAX_TENSOR_RANK, WeightTensor, decodeTensors, encodeTensors, tensorsByteLength, writeTensors } from './tensor-codec';
 
 function codeOf(act: () => unknown): string {
   try {
@@ -69,6 +69,18 @@ describe('encodeTensors', () => {
     const bytes = encodeTensors([{ shape: [2], data: view }]);
 
     expect(Buffer.from(bytes).toString('hex')).toBe('01000000' + '01' + '02000000' + '000000' + '0000803f' + '000000c0');
+  });
+
+  it('writeTensors at an odd offset of dirty memory gives the same bytes as encodeTensors', () => {
+    const tensors = sample();
+    const size = tensorsByteLength(tensors);
+    const target = new Uint8Array(size + 7).fill(0xaa);
+
+    const end = writeTensors(tensors, target, 3);
+
+    expect(end).toBe(3 + size);
+    expect(Buffer.from(target.subarray(3, end)).equals(Buffer.from(encodeTensors(tensors)))).toBe(true);
+    expect([target[0], target[1], target[2], target[end]]).toEqual([0xaa, 0xaa, 0xaa, 0xaa]);
   });
 
   it.each<[string, WeightTensor, string]>([

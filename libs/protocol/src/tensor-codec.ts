@@ -71,17 +71,11 @@ function firstNonFinite(data: Float32Array): number {
 }
 
 /**
- * Serialises weight tensors into one binary blob.
- *
- * Layout (all integers little-endian, offsets relative to the start of the blob):
- * `u32 count`, then per tensor `u8 rank`, `rank × u32 dim`, zero padding to a multiple of 4,
- * `product(dims) × float32` (IEEE 754 binary32, little-endian).
- *
- * @param tensors the tensors, in the model's weight order. Non-finite values are refused, so a
- *   diverged model never goes on the wire.
+ * Checks tensors for encoding and returns the size of their blob in bytes.
+ * @param tensors the tensors to encode.
  * @throws ProtocolError MALFORMED_TENSORS for a shape/data mismatch, NON_FINITE for NaN/Infinity.
  */
-export function encodeTensors(tensors: readonly WeightTensor[]): Uint8Array {
+export function tensorsByteLength(tensors: readonly WeightTensor[]): number {
   if (!Array.isArray(tensors)) {
     throw new ProtocolError('MALFORMED_TENSORS', 'tensors must be an array');
   }
@@ -94,26 +88,53 @@ export function encodeTensors(tensors: readonly WeightTensor[]): Uint8Array {
     }
     size = align4(size + 1 + 4 * tensor.shape.length) + 4 * tensor.data.length;
   });
+  return size;
+}
 
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, tensors.length, true);
-  let offset = 4;
+/**
+ * Writes the blob of tensors already checked by {@link tensorsByteLength} into `target` at `offset`
+ * (padding is relative to `offset`, so any offset works). Lets the envelope build its payload
+ * without an intermediate copy of the weights.
+ * @returns the offset just past the blob.
+ */
+export function writeTensors(tensors: readonly WeightTensor[], target: Uint8Array, offset: number): number {
+  const view = new DataView(target.buffer, target.byteOffset, target.byteLength);
+  view.setUint32(offset, tensors.length, true);
+  let at = 4;
   for (const tensor of tensors) {
-    view.setUint8(offset, tensor.shape.length);
-    offset += 1;
+    view.setUint8(offset + at, tensor.shape.length);
+    at += 1;
     for (const d of tensor.shape) {
-      view.setUint32(offset, d, true);
-      offset += 4;
+      view.setUint32(offset + at, d, true);
+      at += 4;
     }
-    offset = align4(offset);
+    const padded = align4(at);
+    target.fill(0, offset + at, offset + padded);
+    at = padded;
     if (HOST_IS_LITTLE_ENDIAN) {
-      out.set(new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength), offset);
+      target.set(new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength), offset + at);
     } else {
-      for (let i = 0; i < tensor.data.length; i++) view.setFloat32(offset + 4 * i, tensor.data[i], true);
+      for (let i = 0; i < tensor.data.length; i++) view.setFloat32(offset + at + 4 * i, tensor.data[i], true);
     }
-    offset += tensor.data.byteLength;
+    at += tensor.data.byteLength;
   }
+  return offset + at;
+}
+
+/**
+ * Serialises weight tensors into one binary blob.
+ *
+ * Layout (all integers little-endian, offsets relative to the start of the blob):
+ * `u32 count`, then per tensor `u8 rank`, `rank × u32 dim`, zero padding to a multiple of 4,
+ * `product(dims) × float32` (IEEE 754 binary32, little-endian).
+ *
+ * @param tensors the tensors, in the model's weight order. Non-finite values are refused, so a
+ *   diverged model never goes on the wire.
+ * @throws ProtocolError MALFORMED_TENSORS for a shape/data mismatch, NON_FINITE for NaN/Infinity.
+ */
+export function encodeTensors(tensors: readonly WeightTensor[]): Uint8Array {
+  const out = new Uint8Array(tensorsByteLength(tensors));
+  writeTensors(tensors, out, 0);
   return out;
 }
 

@@ -1,6 +1,10 @@
-import { MessageKind } from './message-kind';
+import { Identity, defaultSealer, defaultSigner, randomBytes, sha256, toBase64 } from '@medfed/crypto';
+import { EnvelopeHeader } from './dto/envelope-header.dto';
+import { FRAME_MAGIC } from './envelope';
+import { MessageKind, PROTOCOL_VERSION, mustBeSealed } from './message-kind';
 import { StudySpec } from './study';
-import { BodyForKind } from './validation';
+import { WeightTensor } from './tensor-codec';
+import type { BodyForKind } from './validation';
 
 /**
  * Test fixtures for code that speaks the protocol: one valid body per message kind and a valid
@@ -94,4 +98,86 @@ export function sampleBody<K extends MessageKind>(kind: K): BodyForKind[K] {
     }),
   };
   return bodies[kind]() as BodyForKind[K];
+}
+
+/**
+ * The tensor blob layout of encodeTensors, written independently and WITHOUT any check (NaN,
+ * Infinity and shape/data mismatches pass through), to build frames a receiver must refuse.
+ */
+export function encodeTensorsUnchecked(tensors: readonly WeightTensor[]): Uint8Array {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  const push = (chunk: Buffer): void => {
+    chunks.push(chunk);
+    length += chunk.length;
+  };
+  const u32le = (n: number): Buffer => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(n);
+    return b;
+  };
+  push(u32le(tensors.length));
+  for (const tensor of tensors) {
+    push(Buffer.from([tensor.shape.length]));
+    for (const d of tensor.shape) push(u32le(d));
+    push(Buffer.alloc((4 - (length % 4)) % 4));
+    const data = Buffer.alloc(4 * tensor.data.length);
+    tensor.data.forEach((x, i) => data.writeFloatLE(x, 4 * i));
+    push(data);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Options for {@link craftFrame}. */
+export interface CraftFrameOptions {
+  sender: Identity;
+  recipient: { signingPublicKey: Uint8Array; encryptionPublicKey?: Uint8Array };
+  kind: MessageKind;
+  /** Serialised as is, never validated; a string is used verbatim as the body text. */
+  body: unknown;
+  /** Encoded with {@link encodeTensorsUnchecked}. */
+  tensors?: readonly WeightTensor[];
+  /** A raw tensor blob; wins over `tensors`. */
+  tensorBlob?: Uint8Array;
+  /** Header fields to override or add (e.g. `sentAt`, `v`, `nonce`, unknown fields). */
+  header?: Partial<Record<keyof EnvelopeHeader, unknown>> & Record<string, unknown>;
+  /** Seal the payload to recipient.encryptionPublicKey. Default: the kind's policy. */
+  seal?: boolean;
+}
+
+/**
+ * Builds a correctly signed (and, if asked, correctly sealed) frame from unchecked parts: the test
+ * double of a buggy or malicious peer whose frames EnvelopeCodec.encode would refuse to produce,
+ * e.g. NaN weights, an invalid body, a wrong header. Uses the default signer and sealer.
+ */
+export function craftFrame(opts: CraftFrameOptions): Buffer {
+  const body = opts.body as { studyId?: unknown; round?: unknown } | null;
+  const seal = opts.seal ?? mustBeSealed(opts.kind);
+  const header = {
+    v: PROTOCOL_VERSION,
+    kind: opts.kind,
+    sender: toBase64(opts.sender.signing.publicKey),
+    recipient: toBase64(opts.recipient.signingPublicKey),
+    studyId: typeof body?.studyId === 'string' ? body.studyId : null,
+    round: typeof body?.round === 'number' ? body.round : null,
+    nonce: toBase64(randomBytes(16)),
+    sentAt: Date.now(),
+    sealed: seal,
+    ...opts.header,
+  };
+  const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
+  const bodyBytes = Buffer.from(typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body), 'utf8');
+  const bodyLength = Buffer.alloc(4);
+  bodyLength.writeUInt32BE(bodyBytes.length);
+  const plaintext = Buffer.concat([bodyLength, bodyBytes, opts.tensorBlob ?? encodeTensorsUnchecked(opts.tensors ?? [])]);
+  let payload: Uint8Array = plaintext;
+  if (seal) {
+    if (!opts.recipient.encryptionPublicKey) throw new TypeError('craftFrame: seal needs recipient.encryptionPublicKey');
+    payload = defaultSealer.seal(plaintext, opts.recipient.encryptionPublicKey, headerBytes);
+  }
+  const lengths = Buffer.alloc(8);
+  lengths.writeUInt32BE(headerBytes.length, 0);
+  lengths.writeUInt32BE(payload.length, 4);
+  const prefix = Buffer.concat([FRAME_MAGIC, lengths.subarray(0, 4), headerBytes, lengths.subarray(4), payload]);
+  return Buffer.concat([prefix, defaultSigner.sign(sha256(prefix), opts.sender.signing.secretKey)]);
 }

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { IsString, Length, Matches } from 'class-validator';
-import { IsBase64Bytes, IsIntInRange, IsShortLabel, Required } from './validators';
+import { IsBase64Bytes, IsIntInRange, IsShortLabel, OptionalField, Required } from './validators';
 
 /** node -> coordinator, unsealed: who the node is and the X25519 key to seal tasks to. */
 export interface HelloBody {
@@ -13,6 +13,8 @@ export interface HelloBody {
   backend: string;
   /** The protocol version the node speaks. */
   protocolVersion: number;
+  /** One-time enrolment token, sent only while the node's key is not yet on the allow-list. */
+  enrolmentToken?: string;
 }
 
 /** Validates a {@link HelloBody}. */
@@ -38,4 +40,10 @@ export class HelloBodyDto implements HelloBody {
   @Required()
   @IsIntInRange(1, 65_535)
   protocolVersion!: number;
+
+  @OptionalField()
+  @IsString()
+  @Length(16, 128)
+  @Matches(/^[A-Za-z0-9+/=_-]+$/, { message: '$property must be a base64 token' })
+  enrolmentToken?: string;
 }

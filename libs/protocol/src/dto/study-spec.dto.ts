@@ -95,7 +95,7 @@ export class StudySpecDto implements StudySpec {
   @Required()
   @IsString()
   @Length(1, 100)
-  @Matches(/^[^\x00-\x1f\x7f]+$/, { message: '$property must not contain control characters' })
+  @Matches(/^\P{Cc}+$/u, { message: '$property must not contain control characters' })
   name!: string;
 
   @Required()
