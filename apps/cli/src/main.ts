@@ -17,20 +17,22 @@ const int = (name: string) => (value: string): number => {
 /** REST connection options shared by the operator commands; env vars keep tokens off the command line. */
 function adminOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--url <url>', 'coordinator URL').env('MEDFED_URL').default('http://127.0.0.1:7400'))
+    .addOption(new Option('--url <url>', 'coordinator URL (default: from --coordinator-config, else http://127.0.0.1:7400)').env('MEDFED_URL'))
     .addOption(new Option('--token <token>', 'operator token (adminToken in coordinator.json)').env('MEDFED_ADMIN_TOKEN'))
     .option('--coordinator-config <file>', 'read the operator token and port from this coordinator.json');
 }
 
-function adminClient(opts: { url: string; token?: string; coordinatorConfig?: string }): AdminClient {
+function adminClient(opts: { url?: string; token?: string; coordinatorConfig?: string }): AdminClient {
   let { url, token } = opts;
   if (opts.coordinatorConfig) {
     const cfg = JSON.parse(readFileSync(opts.coordinatorConfig, 'utf8')) as { adminToken?: string; host?: string; port?: number };
     token = token ?? cfg.adminToken;
-    if (cfg.port) url = `http://${cfg.host ?? '127.0.0.1'}:${cfg.port}`;
+    // An explicit --url wins: a coordinator listening on 0.0.0.0 is reached by its public name.
+    const host = !cfg.host || cfg.host === '0.0.0.0' || cfg.host === '::' ? '127.0.0.1' : cfg.host;
+    url = url ?? (cfg.port ? `http://${host}:${cfg.port}` : undefined);
   }
   if (!token) throw new Error('an operator token is required: --token, MEDFED_ADMIN_TOKEN or --coordinator-config');
-  return new AdminClient(url, token);
+  return new AdminClient(url ?? 'http://127.0.0.1:7400', token);
 }
 
 const printJson = (value: unknown): void => {
@@ -112,7 +114,7 @@ export function buildCli(): Command {
       .description("put a node's public keys on the allow-list")
       .requiredOption('--public-identity <file>', 'node.public.json made by `medfed node init`')
       .requiredOption('--name <name>', 'site name'),
-  ).action(async (o: { publicIdentity: string; name: string; url: string; token?: string; coordinatorConfig?: string }) => {
+  ).action(async (o: { publicIdentity: string; name: string; url?: string; token?: string; coordinatorConfig?: string }) => {
     const pub = loadPublicIdentity(o.publicIdentity);
     printJson(await adminClient(o).enrolNode({ name: o.name, signingPublicKey: toBase64(pub.signingPublicKey), encryptionPublicKey: toBase64(pub.encryptionPublicKey) }));
   });
@@ -125,7 +127,7 @@ export function buildCli(): Command {
       .description('issue a one-time enrolment token for a site')
       .requiredOption('--name <name>', 'site name')
       .option('--ttl <seconds>', 'validity', int('ttl'), 86400),
-  ).action(async (o: { name: string; ttl: number; url: string; token?: string; coordinatorConfig?: string }) => printJson(await adminClient(o).createEnrolmentToken(o.name, o.ttl)));
+  ).action(async (o: { name: string; ttl: number; url?: string; token?: string; coordinatorConfig?: string }) => printJson(await adminClient(o).createEnrolmentToken(o.name, o.ttl)));
 
   // ---- study (operator) ----
   const study = program.command('study').description('define, launch and follow studies (REST)');
@@ -136,7 +138,7 @@ export function buildCli(): Command {
       .option('--spec <file>', 'StudySpec JSON file (see docs/architecture.md)')
       .option('--preset <name>', 'heart-fedavg: the demo study')
       .option('--rounds <n>', 'override the number of rounds', int('rounds')),
-  ).action(async (o: { spec?: string; preset?: string; rounds?: number; url: string; token?: string; coordinatorConfig?: string }) => {
+  ).action(async (o: { spec?: string; preset?: string; rounds?: number; url?: string; token?: string; coordinatorConfig?: string }) => {
     let spec;
     if (o.spec) spec = JSON.parse(readFileSync(o.spec, 'utf8'));
     else if (o.preset === 'heart-fedavg') spec = heartDemoStudy({ rounds: o.rounds });
@@ -162,7 +164,7 @@ export function buildCli(): Command {
       .argument('<id>', 'study id')
       .option('--json', 'print the raw status as JSON')
       .option('--watch', 'refresh every 2 s until the study ends'),
-  ).action(async (id: string, o: { json?: boolean; watch?: boolean; url: string; token?: string; coordinatorConfig?: string }) => {
+  ).action(async (id: string, o: { json?: boolean; watch?: boolean; url?: string; token?: string; coordinatorConfig?: string }) => {
     const client = adminClient(o);
     for (;;) {
       const status = await client.studyStatus(id);

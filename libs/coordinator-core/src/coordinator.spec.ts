@@ -1,0 +1,251 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  EvaluateResultBody,
+  Events,
+  MessageKind,
+  ReceiptBody,
+  TrainResultBody,
+  TrainTaskBody,
+  WeightTensor,
+  decodeTensors,
+} from '@medfed/protocol';
+import { generateIdentity } from '@medfed/crypto';
+import { craftFrame } from '@medfed/protocol/testing';
+import { CoordinatorStore, InMemoryStore, openSqliteStore } from '@medfed/coordinator-store';
+import { Coordinator } from './coordinator';
+import { MemoryLogger } from './coordinator-logger';
+import { EngineEvent } from './round-engine';
+import { EvaluationMetrics } from './round-metrics';
+import { RecordingConnections, TestSite, tinyInitialWeights, tinyStudySpec } from './testing';
+
+const coordinatorIdentity = generateIdentity();
+
+function makeCoordinator(store: CoordinatorStore = new InMemoryStore()) {
+  const connections = new RecordingConnections();
+  const logger = new MemoryLogger();
+  const coordinator = new Coordinator({
+    store,
+    identity: coordinatorIdentity,
+    connections,
+    logger,
+    maxFrameBytes: 1 << 20,
+    initialWeights: () => tinyInitialWeights(),
+    dispatchRetryMs: 10,
+  });
+  return { coordinator, connections, logger, store };
+}
+
+function enrolAndConnect(coordinator: Coordinator, connections: RecordingConnections, ...names: string[]): TestSite[] {
+  return names.map((name) => {
+    const site = new TestSite(name, coordinatorIdentity, connections);
+    coordinator.enrolment.enrol({ name, signingPublicKey: site.signingPublicKey });
+    coordinator.frames.handle(site.ctx, Events.Hello, site.hello());
+    return site;
+  });
+}
+
+function waitFor(coordinator: Coordinator, predicate: (e: EngineEvent) => boolean, timeoutMs = 5000): Promise<EngineEvent> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('timed out waiting for an engine event')), timeoutMs);
+    const on = (e: EngineEvent): void => {
+      if (predicate(e)) {
+        clearTimeout(timer);
+        coordinator.engine.off('event', on);
+        resolve(e);
+      }
+    };
+    coordinator.engine.on('event', on);
+  });
+}
+
+const delta = (k0: number, k1: number, b: number): WeightTensor[] => [
+  { shape: [2, 1], data: new Float32Array([k0, k1]) },
+  { shape: [1], data: new Float32Array([b]) },
+];
+
+function trainResult(site: TestSite, task: TrainTaskBody, numExamples: number, d: WeightTensor[]): Buffer {
+  return site.frame<TrainResultBody>(
+    MessageKind.TrainResult,
+    { studyId: task.studyId, round: task.round, modelVersion: task.modelVersion, numExamples, meanLoss: 0.5, durationMs: 1, backend: 'cpu' },
+    d,
+  );
+}
+
+function latestTask(site: TestSite, connections: RecordingConnections): TrainTaskBody {
+  const frames = connections.to(site.nodeId as string, Events.TrainTask);
+  return site.open<TrainTaskBody>(frames[frames.length - 1]).body;
+}
+
+describe('Coordinator rounds', () => {
+  it('runs a study end to end: sealed tasks, FedAvg weighted by examples, evaluation from counts', async () => {
+    // Arrange
+    const { coordinator, connections } = makeCoordinator();
+    const [a, b] = enrolAndConnect(coordinator, connections, 'alpha', 'beta');
+    const study = coordinator.studies.create(tinyStudySpec({ rounds: 1 }));
+
+    // Act: launch; both sites receive round 1 with the version-0 weights
+    coordinator.studies.launch(study.id);
+    const opened = a.open<TrainTaskBody>(connections.to(a.nodeId as string, Events.TrainTask)[0]);
+    const taskA = opened.body;
+    expect(opened.header.sealed).toBe(true);
+    expect(opened.tensors.map((t) => Array.from(t.data))).toEqual([[0, 0], [0]]);
+    expect(taskA).toMatchObject({ studyId: study.id, round: 1, modelVersion: 0 });
+
+    const trained = waitFor(coordinator, (e) => e.type === 'round-completed' && e.kind === 'train');
+    coordinator.frames.handle(a.ctx, Events.TrainResult, trainResult(a, taskA, 30, delta(1, 2, 3)));
+    coordinator.frames.handle(b.ctx, Events.TrainResult, trainResult(b, latestTask(b, connections), 10, delta(5, 6, 7)));
+    await trained;
+
+    // Assert: version 1 = 0 + (30·Δa + 10·Δb) / 40, computed by hand
+    const v1 = coordinator.store.getModelVersion(study.id, 1);
+    expect(v1).not.toBeNull();
+    const weights = decodeTensors(v1!.weights);
+    expect(Array.from(weights[0].data)).toEqual([2, 3]);
+    expect(Array.from(weights[1].data)).toEqual([4]);
+    // each site got a signed receipt naming the exact frame
+    const receipt = a.open<ReceiptBody>(connections.to(a.nodeId as string, Events.Receipt)[0]).body;
+    expect(receipt).toMatchObject({ studyId: study.id, round: 1, numExamples: 30 });
+    expect(receipt.frameSha256).toMatch(/^[0-9a-f]{64}$/);
+
+    // Evaluation round sends version 1; counts are combined into per-site and pooled accuracy
+    const evalTaskFrame = connections.to(a.nodeId as string, Events.EvaluateTask)[0];
+    const evalTask = a.open<{ studyId: string; round: number; modelVersion: number }>(evalTaskFrame);
+    expect(evalTask.body.modelVersion).toBe(1);
+    expect(Array.from(evalTask.tensors[0].data)).toEqual([2, 3]);
+    const completed = waitFor(coordinator, (e) => e.type === 'study-completed');
+    const evaluated = waitFor(coordinator, (e) => e.type === 'round-completed' && e.kind === 'evaluate');
+    const counts = (tp: number, fp: number, tn: number, fn: number) => ({ numExamples: tp + fp + tn + fn, numCorrect: tp + tn, lossSum: 1, truePositives: tp, falsePositives: fp, trueNegatives: tn, falseNegatives: fn });
+    const evalBody = (site: TestSite, c: ReturnType<typeof counts>): Buffer =>
+      site.frame<EvaluateResultBody>(MessageKind.EvaluateResult, { studyId: study.id, round: 1, modelVersion: 1, suppressed: false, ...c });
+    coordinator.frames.handle(a.ctx, Events.EvaluateResult, evalBody(a, counts(6, 1, 2, 1))); // 8/10
+    coordinator.frames.handle(b.ctx, Events.EvaluateResult, evalBody(b, counts(10, 5, 5, 10))); // 15/30
+    const metrics = (await evaluated as { metrics: unknown }).metrics as EvaluationMetrics;
+    await completed;
+    expect(metrics.pooledAccuracy).toBeCloseTo(23 / 40, 12);
+    expect(metrics.meanSiteAccuracy).toBeCloseTo((0.8 + 0.5) / 2, 12);
+    expect(metrics.worstSite).toMatchObject({ name: 'beta', accuracy: 0.5 });
+    expect(coordinator.store.getStudy(study.id)?.status).toBe('completed');
+    coordinator.shutdown();
+  });
+
+  it('refuses bad input with a named code, records it, and keeps the round going', async () => {
+    const { coordinator, connections, logger } = makeCoordinator();
+    const [a, b] = enrolAndConnect(coordinator, connections, 'alpha', 'beta');
+    const study = coordinator.studies.create(tinyStudySpec({ rounds: 1 }));
+    coordinator.studies.launch(study.id);
+    const task = latestTask(a, connections);
+
+    // a NaN in the update (crafted: our own encoder refuses to produce it)
+    const nanFrame = craftFrame({
+      sender: a.identity,
+      recipient: { signingPublicKey: coordinatorIdentity.signing.publicKey, encryptionPublicKey: coordinatorIdentity.encryption.publicKey },
+      kind: MessageKind.TrainResult,
+      body: { studyId: task.studyId, round: task.round, modelVersion: task.modelVersion, numExamples: 10, meanLoss: 0.5, durationMs: 1, backend: 'cpu' },
+      tensors: delta(Number.NaN, 0, 0),
+    });
+    coordinator.frames.handle(a.ctx, Events.TrainResult, nanFrame);
+    // a wrong shape
+    coordinator.frames.handle(a.ctx, Events.TrainResult, trainResult(a, task, 10, [{ shape: [3], data: new Float32Array(3) }]));
+    // a wrong round
+    coordinator.frames.handle(a.ctx, Events.TrainResult, trainResult(a, { ...task, round: 7 }, 10, delta(0, 0, 0)));
+    // garbage bytes and a string
+    coordinator.frames.handle(a.ctx, Events.TrainResult, Buffer.from('not a frame at all, just text'));
+    coordinator.frames.handle(a.ctx, Events.TrainResult, 'hello');
+    // a valid update, then the very same frame replayed, then a second, fresh update
+    const good = trainResult(a, task, 10, delta(1, 1, 1));
+    coordinator.frames.handle(a.ctx, Events.TrainResult, good);
+    coordinator.frames.handle(a.ctx, Events.TrainResult, good);
+    coordinator.frames.handle(a.ctx, Events.TrainResult, trainResult(a, task, 10, delta(9, 9, 9)));
+
+    expect(a.refusals(connections)).toEqual(['NON_FINITE', 'SHAPE_MISMATCH', 'WRONG_ROUND', 'MALFORMED', 'MALFORMED', 'REPLAYED', 'DUPLICATE_CONTRIBUTION']);
+    // Each refusal is logged and recorded as a site event; the accepted contribution is intact.
+    expect(logger.lines.filter((l) => l.event === 'message.rejected')).toHaveLength(7);
+    expect(coordinator.store.listSiteEvents({ nodeId: a.nodeId as string }).filter((e) => e.kind === 'rejected')).toHaveLength(7);
+    const contributions = coordinator.store.listContributions(study.id, 1, 'train');
+    expect(contributions.map((c) => c.nodeId)).toEqual([a.nodeId]);
+    expect(Array.from(decodeTensors(contributions[0].payload!)[0].data)).toEqual([1, 1]);
+
+    // b's update still closes the round normally
+    const trained = waitFor(coordinator, (e) => e.type === 'round-completed' && e.kind === 'train');
+    coordinator.frames.handle(b.ctx, Events.TrainResult, trainResult(b, latestTask(b, connections), 10, delta(3, 3, 3)));
+    await trained;
+    expect(Array.from(decodeTensors(coordinator.store.getModelVersion(study.id, 1)!.weights)[0].data)).toEqual([2, 2]);
+    coordinator.shutdown();
+  });
+
+  it('refuses unenrolled keys, frames before Hello, and revoked nodes', () => {
+    const { coordinator, connections } = makeCoordinator();
+    const stranger = new TestSite('stranger', coordinatorIdentity, connections);
+    coordinator.frames.handle(stranger.ctx, Events.Hello, stranger.hello());
+    coordinator.frames.handle(stranger.ctx, Events.TrainResult, stranger.frame(MessageKind.TaskDeclined, { studyId: 's', round: 1, reason: 'busy' }));
+    expect(stranger.refusals(connections)).toEqual(['NOT_ENROLLED', 'NOT_AUTHENTICATED']);
+    expect(stranger.nodeId).toBeNull();
+
+    const [a] = enrolAndConnect(coordinator, connections, 'alpha');
+    coordinator.enrolment.revoke(a.nodeId as string);
+    coordinator.frames.handle(a.ctx, Events.TaskDeclined, a.frame(MessageKind.TaskDeclined, { studyId: 's', round: 1, reason: 'busy' }));
+    expect(a.refusals(connections)).toEqual(['NOT_ENROLLED']);
+    coordinator.shutdown();
+  });
+
+  it('closes a round at its deadline without the silent site, and fails the study below minSites', async () => {
+    const { coordinator, connections } = makeCoordinator();
+    const [a, b, c] = enrolAndConnect(coordinator, connections, 'alpha', 'beta', 'gamma');
+    const study = coordinator.studies.create(tinyStudySpec({ rounds: 2, minSites: 2, roundTimeoutSeconds: 1 }));
+    coordinator.studies.launch(study.id);
+    const trained = waitFor(coordinator, (e) => e.type === 'round-completed' && e.kind === 'train');
+    coordinator.frames.handle(a.ctx, Events.TrainResult, trainResult(a, latestTask(a, connections), 10, delta(1, 1, 1)));
+    coordinator.frames.handle(b.ctx, Events.TrainResult, trainResult(b, latestTask(b, connections), 30, delta(5, 5, 5)));
+    await trained; // gamma stayed silent: closed at the deadline with 2 of 3
+    expect(Array.from(decodeTensors(coordinator.store.getModelVersion(study.id, 1)!.weights)[0].data)).toEqual([4, 4]);
+    // a late answer from gamma is refused and recorded
+    coordinator.frames.handle(c.ctx, Events.TrainResult, trainResult(c, latestTask(c, connections), 10, delta(1, 1, 1)));
+    expect(c.refusals(connections)).toEqual(['ROUND_CLOSED']);
+    expect(coordinator.store.listSiteEvents({ nodeId: c.nodeId as string }).some((e) => e.kind === 'late')).toBe(true);
+
+    // round 2: only one site answers, below minSites → the study fails with the reason
+    const failed = waitFor(coordinator, (e) => e.type === 'study-failed', 8000);
+    await waitFor(coordinator, (e) => e.type === 'round-started' && e.kind === 'train' && e.round === 2, 8000);
+    coordinator.frames.handle(a.ctx, Events.TrainResult, trainResult(a, latestTask(a, connections), 10, delta(1, 1, 1)));
+    const event = (await failed) as { reason: string };
+    expect(event.reason).toContain('only 1 of the 2 sites');
+    expect(coordinator.store.getStudy(study.id)).toMatchObject({ status: 'failed' });
+    coordinator.shutdown();
+  }, 15000);
+
+  it('resumes an open round after a restart on the same SQLite file, without losing a contribution', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'medfed-resume-'));
+    try {
+      const first = makeCoordinator(openSqliteStore(join(dir, 'c.sqlite')));
+      const [a, b] = enrolAndConnect(first.coordinator, first.connections, 'alpha', 'beta');
+      const study = first.coordinator.studies.create(tinyStudySpec({ rounds: 1 }));
+      first.coordinator.studies.launch(study.id);
+      first.coordinator.frames.handle(a.ctx, Events.TrainResult, trainResult(a, latestTask(a, first.connections), 10, delta(2, 2, 2)));
+      const taskB = latestTask(b, first.connections);
+      // crash: the process goes away with round 1 half collected
+      first.coordinator.shutdown();
+      first.store.close();
+
+      const second = makeCoordinator(openSqliteStore(join(dir, 'c.sqlite')));
+      second.coordinator.start();
+      const b2 = new TestSite('beta', coordinatorIdentity, second.connections);
+      Object.assign(b2, { identity: b.identity, codec: b.codec });
+      // beta reconnects: it is sent the task it still owes, and its answer completes the round
+      second.coordinator.frames.handle(b2.ctx, Events.Hello, b.hello());
+      const resent = second.connections.to(b2.nodeId as string, Events.TrainTask);
+      expect(resent).toHaveLength(1);
+      expect(b.open<TrainTaskBody>(resent[0]).body).toMatchObject({ studyId: study.id, round: 1, modelVersion: 0 });
+      const trained = waitFor(second.coordinator, (e) => e.type === 'round-completed' && e.kind === 'train');
+      second.coordinator.frames.handle(b2.ctx, Events.TrainResult, trainResult(b, taskB, 10, delta(4, 4, 4)));
+      await trained;
+      expect(Array.from(decodeTensors(second.store.getModelVersion(study.id, 1)!.weights)[0].data)).toEqual([3, 3]);
+      expect(second.store.listContributions(study.id, 1, 'train')).toHaveLength(2);
+      second.coordinator.shutdown();
+      second.store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
