@@ -1,11 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { AdminClient, initCoordinator } from '@medfed/coordinator-api';
+import { AdminClient, initCoordinator, loadCoordinatorConfig, runCoordinatorProcess } from '@medfed/coordinator-api';
 import { loadPublicIdentity, toBase64 } from '@medfed/crypto';
 import { heartDemoStudy, runHeartDemo } from '@medfed/demo';
-import { initNode } from '@medfed/node-runtime';
-import { main as startCoordinatorProcess } from '../../coordinator/src/main';
-import { main as startNodeProcess } from '../../node/src/main';
+import { initNode, loadNodeConfig, runNodeProcess } from '@medfed/node-runtime';
 import { formatStudyStatus } from './study-status.format';
 
 const int = (name: string) => (value: string): number => {
@@ -64,7 +62,9 @@ export function buildCli(): Command {
     .command('start')
     .description('start the coordinator (Socket.IO gateway for nodes, REST API and OpenAPI docs at /api/docs)')
     .requiredOption('--config <file>', 'coordinator.json')
-    .action(async (o: { config: string }) => startCoordinatorProcess(o.config));
+    .action(async (o: { config: string }) => {
+      await runCoordinatorProcess(loadCoordinatorConfig(o.config));
+    });
 
   // ---- node ----
   const node = program.command('node').description('run a hospital node');
@@ -100,7 +100,9 @@ export function buildCli(): Command {
     .command('start')
     .description('start the node: connect, authenticate, answer rounds until stopped')
     .requiredOption('--config <file>', 'node.json')
-    .action(async (o: { config: string }) => startNodeProcess(o.config));
+    .action(async (o: { config: string }) => {
+      await runNodeProcess(loadNodeConfig(o.config));
+    });
 
   // ---- nodes (operator) ----
   const nodes = program.command('nodes').description("manage the coordinator's allow-list of hospital nodes (REST)");

@@ -1,11 +1,13 @@
-import { bootstrapCoordinator, loadCoordinatorConfig } from '@medfed/coordinator-api';
+import { loadCoordinatorConfig, runCoordinatorProcess } from '@medfed/coordinator-api';
 
-/** The coordinator as a process: `node bin/medfed.js coordinator start --config FILE` is the usual way in. */
-export async function main(configPath: string): Promise<void> {
-  const running = await bootstrapCoordinator(loadCoordinatorConfig(configPath));
-  const stop = (): void => {
-    void running.close().then(() => process.exit(0));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+// The coordinator as a process of its own: node bin/run-ts.js apps/coordinator/src/main.ts coordinator.json
+// (`medfed coordinator start --config FILE` does the same).
+const configPath = process.argv[2];
+if (!configPath) {
+  process.stderr.write('usage: coordinator <coordinator.json>\n');
+  process.exit(2);
 }
+runCoordinatorProcess(loadCoordinatorConfig(configPath)).catch((err: unknown) => {
+  process.stderr.write(`coordinator: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -101,3 +101,14 @@ export async function bootstrapCoordinator(config: CoordinatorConfig, options: B
     },
   };
 }
+
+/** Runs a coordinator as a process until SIGINT/SIGTERM, then closes it cleanly (store included). */
+export async function runCoordinatorProcess(config: CoordinatorConfig): Promise<RunningCoordinator> {
+  const running = await bootstrapCoordinator(config);
+  const stop = (): void => {
+    void running.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return running;
+}

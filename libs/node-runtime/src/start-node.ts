@@ -32,3 +32,14 @@ export async function startNode(config: NodeConfig, logger: Logger = new JsonLin
     stop: () => client.close(),
   };
 }
+
+/** Runs a node as a process until SIGINT/SIGTERM, then disconnects cleanly. */
+export async function runNodeProcess(config: NodeConfig): Promise<RunningNode> {
+  const node = await startNode(config);
+  const stop = (): void => {
+    void node.stop().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return node;
+}

@@ -34,9 +34,15 @@ export class JsonLinesLogger implements Logger {
 
 /** Discards everything; for tests that assert on state rather than on log lines. */
 export class SilentLogger implements Logger {
-  info(): void {}
-  warn(): void {}
-  error(): void {}
+  info(): void {
+    // Silence is the point of this logger.
+  }
+  warn(): void {
+    // Silence is the point of this logger.
+  }
+  error(): void {
+    // Silence is the point of this logger.
+  }
 }
 
 /** Keeps every line in memory so tests can assert what was logged. */
