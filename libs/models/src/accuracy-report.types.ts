@@ -14,8 +14,14 @@ export interface AccuracyReport {
   perCenter: CenterAccuracy[];
   /** Unweighted mean of the per-site accuracies. */
   meanPerCenter: number;
-  /** Accuracy on all sites' test rows together (FLamby's "Pooled Test"). */
+  /** Accuracy on all sites' test rows together, each standardised like the rows the model saw for that site (Σ correct / Σ rows over sites). */
   pooled: number;
+  /**
+   * FLamby's "Pooled Test" figure: all 254 test rows standardised with pooled-train statistics, whatever the
+   * method (FedHeartDisease(train=False, pooled=True)). Only a simulation that sees every site's data can
+   * compute it; a real federation reports `pooled`.
+   */
+  pooledFlamby?: number;
 }
 
 /** Builds an AccuracyReport from per-site evaluation counts (pooled = Σ correct / Σ examples). */

@@ -2,7 +2,7 @@ import { CenterData, concatSplits, fitStandardizer } from '@medfed/data';
 import type { ModelSpec, TrainingConfig } from '@medfed/protocol';
 
 import { AccuracyReport, accuracyReport } from './accuracy-report.types';
-import { evaluateOnCenters, logisticSpecFor, standardizePerCenter } from './federated-simulation.runner';
+import { evaluateOnCenters, flambyPooledTest, logisticSpecFor, standardizePerCenter } from './federated-simulation.runner';
 import { TabularClassifier } from './tabular-classifier.model';
 
 /** How long a baseline trains: `steps` mini-batch updates, or `epochs` passes over the training split (steps win if both). */
@@ -20,6 +20,8 @@ export interface BaselineOptions {
 export interface LocalBaselineResult extends AccuracyReport {
   /** Each site's model on the pooled test set (all sites' test rows), in site order. */
   pooledPerModel: number[];
+  /** Each site's model on FLamby's pooled test set (pooled-train statistics), in site order; `pooledFlamby` is their mean. */
+  pooledFlambyPerModel: number[];
 }
 
 function stepsFor(nTrain: number, options: BaselineOptions): number {
@@ -51,13 +53,17 @@ function trainOne(spec: ModelSpec, options: BaselineOptions, train: CenterData['
 export function trainLocalBaseline(centers: readonly CenterData[], options: BaselineOptions): LocalBaselineResult {
   const sites = standardizePerCenter(centers);
   const spec = options.spec ?? logisticSpecFor(sites);
+  const pooledTest = flambyPooledTest(centers);
   const own = [];
   const pooledPerModel: number[] = [];
+  const pooledFlambyPerModel: number[] = [];
   for (const site of sites) {
     const model = trainOne(spec, options, site.train);
     try {
       own.push(model.evaluate(site.test));
       pooledPerModel.push(evaluateOnCenters(model, sites).pooled);
+      const flamby = model.evaluate(pooledTest);
+      pooledFlambyPerModel.push(flamby.numCorrect / flamby.numExamples);
     } finally {
       model.dispose();
     }
@@ -70,13 +76,16 @@ export function trainLocalBaseline(centers: readonly CenterData[], options: Base
     ...report,
     pooled: pooledPerModel.reduce((a, b) => a + b, 0) / pooledPerModel.length,
     pooledPerModel,
+    pooledFlamby: pooledFlambyPerModel.reduce((a, b) => a + b, 0) / pooledFlambyPerModel.length,
+    pooledFlambyPerModel,
   };
 }
 
 /**
  * FLamby's "Pooled training" baseline (the upper reference federated learning tries to reach): all training
  * rows in one place, standardised with pooled-train statistics; tested on each site's test split and on all
- * test rows, both standardised with the same pooled statistics.
+ * test rows, both standardised with the same pooled statistics. (FLamby's own per-site figures for this
+ * baseline standardise each site's test rows with that site's statistics instead, which lowers them.)
  *
  * @param centers raw (unnormalised) site data.
  */
@@ -87,7 +96,8 @@ export function trainCentralisedBaseline(centers: readonly CenterData[], options
   const sites = centers.map((c) => ({ center: c.center, train: c.train, test: s.apply(c.test) }));
   const model = trainOne(options.spec ?? logisticSpecFor(centers), options, train);
   try {
-    return evaluateOnCenters(model, sites);
+    const report = evaluateOnCenters(model, sites);
+    return { ...report, pooledFlamby: report.pooled };
   } finally {
     model.dispose();
   }

@@ -1,5 +1,5 @@
 import { fedAvg } from '@medfed/aggregation';
-import { CenterData, fitStandardizer } from '@medfed/data';
+import { CenterData, concatSplits, fitStandardizer, TabularSplit } from '@medfed/data';
 import type { ModelSpec, TrainingConfig } from '@medfed/protocol';
 
 import { AccuracyReport, accuracyReport } from './accuracy-report.types';
@@ -29,6 +29,22 @@ export function evaluateOnCenters(model: TabularClassifier, centers: readonly Ce
     centers.map((c) => c.center),
     centers.map((c) => model.evaluate(c.test)),
   );
+}
+
+/** All test rows standardised with pooled-train statistics: FLamby's "Pooled Test" set. */
+export function flambyPooledTest(centers: readonly CenterData[]): TabularSplit {
+  const s = fitStandardizer(concatSplits(centers.map((c) => c.train)));
+  return s.apply(concatSplits(centers.map((c) => c.test)));
+}
+
+/** evaluateOnCenters plus FLamby's pooled-test accuracy on `pooledTest`. */
+export function evaluateWithFlambyPooled(
+  model: TabularClassifier,
+  centers: readonly CenterData[],
+  pooledTest: TabularSplit,
+): AccuracyReport {
+  const counts = model.evaluate(pooledTest);
+  return { ...evaluateOnCenters(model, centers), pooledFlamby: counts.numCorrect / counts.numExamples };
 }
 
 /** Settings of an in-process FedAvg simulation. */
@@ -77,9 +93,10 @@ export function runFederatedSimulation(
     throw new RangeError(`rounds must be a positive integer, got ${options.rounds}`);
   }
   const sites = standardizePerCenter(centers);
+  const pooledTest = flambyPooledTest(centers);
   const model = TabularClassifier.create(options.spec ?? logisticSpecFor(sites), options.seed);
   try {
-    const initial = evaluateOnCenters(model, sites);
+    const initial = evaluateWithFlambyPooled(model, sites, pooledTest);
     let global = model.getWeights();
     const rounds: SimulatedRound[] = [];
     for (let round = 1; round <= options.rounds; round++) {
@@ -104,12 +121,12 @@ export function runFederatedSimulation(
       const entry: SimulatedRound = { round, meanTrainLoss: lossSum / totalExamples, trainMs };
       if (options.evaluateEveryRound) {
         model.setWeights(global);
-        entry.report = evaluateOnCenters(model, sites);
+        entry.report = evaluateWithFlambyPooled(model, sites, pooledTest);
       }
       rounds.push(entry);
     }
     model.setWeights(global);
-    return { initial, final: evaluateOnCenters(model, sites), rounds, finalWeights: global };
+    return { initial, final: evaluateWithFlambyPooled(model, sites, pooledTest), rounds, finalWeights: global };
   } finally {
     model.dispose();
   }

@@ -5,3 +5,4 @@ export * from './tabular-classifier.model';
 export * from './accuracy-report.types';
 export * from './federated-simulation.runner';
 export * from './baselines.runner';
+export * from './heart-disease-study.config';

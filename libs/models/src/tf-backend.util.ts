@@ -58,11 +58,16 @@ async function tryActivate(backend: ConcreteBackend): Promise<string | undefined
   }
   const ok = await tf.setBackend(name);
   await tf.ready();
+  if (name === 'cpu') {
+    // The cpu backend prints an advert for tfjs-node to the console on first use; the backend in use
+    // is already logged as structured data, and the advert would land in the middle of the demo's table.
+    (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
+  }
   return ok && tf.getBackend() === name ? undefined : `tf.setBackend('${name}') failed`;
 }
 
 let current: BackendInfo | undefined;
-let pending: Promise<BackendInfo> = Promise.resolve(undefined as unknown as BackendInfo);
+let queue: Promise<unknown> = Promise.resolve();
 
 /**
  * Selects and initialises the TensorFlow.js backend. `auto` (the default) uses @tensorflow/tfjs-node when it
@@ -73,11 +78,10 @@ let pending: Promise<BackendInfo> = Promise.resolve(undefined as unknown as Back
  * @throws BackendUnavailableError when an explicit backend (or, for auto, every backend) fails to initialise.
  */
 export function initBackend(preference: BackendPreference = 'auto'): Promise<BackendInfo> {
-  pending = pending.then(
-    () => activate(preference),
-    () => activate(preference),
-  );
-  return pending;
+  const result = queue.then(() => activate(preference));
+  // The queue only orders the calls; each caller sees its own failure through `result`.
+  queue = result.catch(() => undefined);
+  return result;
 }
 
 async function activate(preference: BackendPreference): Promise<BackendInfo> {

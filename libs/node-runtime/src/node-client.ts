@@ -87,8 +87,12 @@ export class NodeClient {
         this.sayHello();
       });
       socket.on('disconnect', (reason) => {
-        if (this.status !== 'closed') this.status = 'connecting';
+        if (this.status === 'closed') return;
+        this.status = 'connecting';
         this.logger.warn('coordinator.disconnected', { reason });
+        // Socket.IO reconnects by itself after a lost transport, but not when the server closed the
+        // socket (a coordinator shutting down or restarting): then we come back ourselves, backing off.
+        if (reason === 'io server disconnect') this.reconnectLater();
       });
       socket.on('connect_error', (err) => this.logger.warn('coordinator.unreachable', { error: err.message }));
       socket.on(Events.Welcome, (frame: unknown) =>
@@ -103,6 +107,17 @@ export class NodeClient {
       socket.on(Events.Rejected, (frame: unknown) => this.guard(Events.Rejected, () => this.onRejected(frame)));
       socket.on(Events.ConnectionError, (payload: unknown) => this.onConnectionError(payload));
     });
+  }
+
+  private manualReconnects = 0;
+
+  private reconnectLater(): void {
+    const { minDelayMs, maxDelayMs } = this.config.reconnect;
+    const delay = Math.min(maxDelayMs, minDelayMs * 2 ** this.manualReconnects) * (0.75 + Math.random() * 0.5);
+    this.manualReconnects += 1;
+    setTimeout(() => {
+      if (this.status !== 'closed' && this.socket && !this.socket.connected) this.socket.connect();
+    }, delay).unref();
   }
 
   /** Disconnects for good. */
@@ -127,6 +142,7 @@ export class NodeClient {
     this.coordinatorEncryptionKey = fromBase64(msg.body.coordinatorEncryptionPublicKey, X25519_KEY_BYTES);
     this.nodeId = msg.body.nodeId;
     this.status = 'ready';
+    this.manualReconnects = 0;
     this.logger.info('node.ready', { nodeId: this.nodeId, coordinatorMaxFrameBytes: msg.body.maxFrameBytes, backend: this.backendName });
   }
 
