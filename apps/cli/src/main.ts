@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { AdminClient, initCoordinator, loadCoordinatorConfig, runCoordinatorProcess } from '@medfed/coordinator-api';
-import { loadPublicIdentity, toBase64 } from '@medfed/crypto';
-import { heartDemoStudy, runHeartDemo } from '@medfed/demo';
-import { initNode, loadNodeConfig, runNodeProcess } from '@medfed/node-runtime';
+import type { AdminClient } from '@medfed/coordinator-api';
 import { formatStudyStatus } from './study-status.format';
+
+// Each action loads only what it needs: `medfed --help` should not start TensorFlow.js or NestJS.
+const coordinatorApi = () => import('@medfed/coordinator-api');
+const nodeRuntime = () => import('@medfed/node-runtime');
+const demo = () => import('@medfed/demo');
+const crypto = () => import('@medfed/crypto');
 
 const int = (name: string) => (value: string): number => {
   const n = Number(value);
@@ -20,7 +23,8 @@ function adminOptions(cmd: Command): Command {
     .option('--coordinator-config <file>', 'read the operator token and port from this coordinator.json');
 }
 
-function adminClient(opts: { url?: string; token?: string; coordinatorConfig?: string }): AdminClient {
+async function adminClient(opts: { url?: string; token?: string; coordinatorConfig?: string }): Promise<AdminClient> {
+  const { AdminClient } = await coordinatorApi();
   let { url, token } = opts;
   if (opts.coordinatorConfig) {
     const cfg = JSON.parse(readFileSync(opts.coordinatorConfig, 'utf8')) as { adminToken?: string; host?: string; port?: number };
@@ -51,7 +55,8 @@ export function buildCli(): Command {
     .requiredOption('--dir <dir>', 'folder to create')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on', int('port'), 7400)
-    .action((o: { dir: string; host: string; port: number }) => {
+    .action(async (o: { dir: string; host: string; port: number }) => {
+      const { initCoordinator } = await coordinatorApi();
       const made = initCoordinator(o.dir, { host: o.host, port: o.port });
       process.stdout.write(
         `coordinator created in ${o.dir}\n  config:      ${made.configPath}\n  public keys: ${made.publicIdentityPath} (give this to each hospital to pin)\n` +
@@ -63,6 +68,7 @@ export function buildCli(): Command {
     .description('start the coordinator (Socket.IO gateway for nodes, REST API and OpenAPI docs at /api/docs)')
     .requiredOption('--config <file>', 'coordinator.json')
     .action(async (o: { config: string }) => {
+      const { loadCoordinatorConfig, runCoordinatorProcess } = await coordinatorApi();
       await runCoordinatorProcess(loadCoordinatorConfig(o.config));
     });
 
@@ -80,7 +86,9 @@ export function buildCli(): Command {
     .requiredOption('--center <center>', 'cleveland | hungarian | switzerland | va')
     .option('--enrolment-token <token>', 'one-time enrolment token from the coordinator operator')
     .addOption(new Option('--backend <backend>', 'TensorFlow.js backend').choices(['auto', 'native', 'wasm', 'cpu']).default('auto'))
-    .action((o: { dir: string; name: string; coordinatorUrl: string; coordinatorKey?: string; coordinatorPublic?: string; data: string; center: string; enrolmentToken?: string; backend: 'auto' | 'native' | 'wasm' | 'cpu' }) => {
+    .action(async (o: { dir: string; name: string; coordinatorUrl: string; coordinatorKey?: string; coordinatorPublic?: string; data: string; center: string; enrolmentToken?: string; backend: 'auto' | 'native' | 'wasm' | 'cpu' }) => {
+      const { loadPublicIdentity, toBase64 } = await crypto();
+      const { initNode } = await nodeRuntime();
       const key = o.coordinatorKey ?? (o.coordinatorPublic ? toBase64(loadPublicIdentity(o.coordinatorPublic).signingPublicKey) : undefined);
       if (!key) throw new Error('pin the coordinator: --coordinator-key or --coordinator-public');
       const made = initNode(o.dir, {
@@ -101,13 +109,14 @@ export function buildCli(): Command {
     .description('start the node: connect, authenticate, answer rounds until stopped')
     .requiredOption('--config <file>', 'node.json')
     .action(async (o: { config: string }) => {
+      const { loadNodeConfig, runNodeProcess } = await nodeRuntime();
       await runNodeProcess(loadNodeConfig(o.config));
     });
 
   // ---- nodes (operator) ----
   const nodes = program.command('nodes').description("manage the coordinator's allow-list of hospital nodes (REST)");
   adminOptions(nodes.command('list').description('list enrolled nodes and whether each is connected')).action(async (o) => {
-    const list = await adminClient(o).listNodes();
+    const list = await (await adminClient(o)).listNodes();
     for (const n of list) process.stdout.write(`${n.id}  ${n.name.padEnd(16)} ${n.status.padEnd(9)} ${n.connected ? 'connected' : 'offline'}\n`);
   });
   adminOptions(
@@ -117,11 +126,12 @@ export function buildCli(): Command {
       .requiredOption('--public-identity <file>', 'node.public.json made by `medfed node init`')
       .requiredOption('--name <name>', 'site name'),
   ).action(async (o: { publicIdentity: string; name: string; url?: string; token?: string; coordinatorConfig?: string }) => {
+    const { loadPublicIdentity, toBase64 } = await crypto();
     const pub = loadPublicIdentity(o.publicIdentity);
-    printJson(await adminClient(o).enrolNode({ name: o.name, signingPublicKey: toBase64(pub.signingPublicKey), encryptionPublicKey: toBase64(pub.encryptionPublicKey) }));
+    printJson(await (await adminClient(o)).enrolNode({ name: o.name, signingPublicKey: toBase64(pub.signingPublicKey), encryptionPublicKey: toBase64(pub.encryptionPublicKey) }));
   });
   adminOptions(nodes.command('revoke').description('revoke a node').argument('<id>', 'node id (key fingerprint)')).action(
-    async (id: string, o) => printJson(await adminClient(o).revokeNode(id)),
+    async (id: string, o) => printJson(await (await adminClient(o)).revokeNode(id)),
   );
   adminOptions(
     nodes
@@ -129,7 +139,7 @@ export function buildCli(): Command {
       .description('issue a one-time enrolment token for a site')
       .requiredOption('--name <name>', 'site name')
       .option('--ttl <seconds>', 'validity', int('ttl'), 86400),
-  ).action(async (o: { name: string; ttl: number; url?: string; token?: string; coordinatorConfig?: string }) => printJson(await adminClient(o).createEnrolmentToken(o.name, o.ttl)));
+  ).action(async (o: { name: string; ttl: number; url?: string; token?: string; coordinatorConfig?: string }) => printJson(await (await adminClient(o)).createEnrolmentToken(o.name, o.ttl)));
 
   // ---- study (operator) ----
   const study = program.command('study').description('define, launch and follow studies (REST)');
@@ -143,21 +153,21 @@ export function buildCli(): Command {
   ).action(async (o: { spec?: string; preset?: string; rounds?: number; url?: string; token?: string; coordinatorConfig?: string }) => {
     let spec;
     if (o.spec) spec = JSON.parse(readFileSync(o.spec, 'utf8'));
-    else if (o.preset === 'heart-fedavg') spec = heartDemoStudy({ rounds: o.rounds });
+    else if (o.preset === 'heart-fedavg') spec = (await demo()).heartDemoStudy({ rounds: o.rounds });
     else throw new Error('give --spec FILE or --preset heart-fedavg');
     if (o.rounds !== undefined) spec.rounds = o.rounds;
-    const created = await adminClient(o).createStudy(spec);
+    const created = await (await adminClient(o)).createStudy(spec);
     process.stdout.write(`study ${created.id} created (${created.spec.rounds} rounds); launch it with: medfed study launch ${created.id}\n`);
   });
   adminOptions(study.command('launch').description('launch a created study').argument('<id>', 'study id')).action(async (id: string, o) => {
-    const launched = await adminClient(o).launchStudy(id);
+    const launched = await (await adminClient(o)).launchStudy(id);
     process.stdout.write(`study ${launched.id} is ${launched.status}\n`);
   });
   adminOptions(study.command('stop').description('stop a running study').argument('<id>', 'study id')).action(async (id: string, o) =>
-    printJson(await adminClient(o).stopStudy(id)),
+    printJson(await (await adminClient(o)).stopStudy(id)),
   );
   adminOptions(study.command('list').description('list studies')).action(async (o) => {
-    for (const s of await adminClient(o).listStudies()) process.stdout.write(`${s.id.padEnd(32)} ${s.status.padEnd(10)} round ${s.currentRound}/${s.spec.rounds}\n`);
+    for (const s of await (await adminClient(o)).listStudies()) process.stdout.write(`${s.id.padEnd(32)} ${s.status.padEnd(10)} round ${s.currentRound}/${s.spec.rounds}\n`);
   });
   adminOptions(
     study
@@ -167,7 +177,7 @@ export function buildCli(): Command {
       .option('--json', 'print the raw status as JSON')
       .option('--watch', 'refresh every 2 s until the study ends'),
   ).action(async (id: string, o: { json?: boolean; watch?: boolean; url?: string; token?: string; coordinatorConfig?: string }) => {
-    const client = adminClient(o);
+    const client = await adminClient(o);
     for (;;) {
       const status = await client.studyStatus(id);
       if (o.json) printJson(status);
@@ -188,6 +198,7 @@ export function buildCli(): Command {
     .option('--data <dir>', 'Fed-Heart-Disease folder (default: data/fed-heart-disease)')
     .addOption(new Option('--strategy <name>', 'aggregation strategy').choices(['fedavg']).default('fedavg'))
     .action(async (o: { json?: string; workdir?: string; rounds?: number; seed?: number; data?: string }) => {
+      const { runHeartDemo } = await demo();
       await runHeartDemo({ jsonPath: o.json, workdir: o.workdir, rounds: o.rounds, seed: o.seed, dataDir: o.data });
     });
 

@@ -190,6 +190,21 @@ describe('Coordinator rounds', () => {
     coordinator.shutdown();
   });
 
+  it('enrols a key that presents a one-time token, once only', () => {
+    const { coordinator, connections, store } = makeCoordinator();
+    const { token } = coordinator.enrolment.createToken('hungarian', 3600);
+    const first = new TestSite('hungarian', coordinatorIdentity, connections);
+    coordinator.frames.handle(first.ctx, Events.Hello, first.hello(token));
+    expect(first.nodeId).not.toBeNull();
+    expect(store.getNode(first.nodeId as string)).toMatchObject({ name: 'hungarian', status: 'enrolled', encryptionPublicKey: first.encryptionPublicKey });
+    // The same token from another key is spent: refused.
+    const second = new TestSite('copycat', coordinatorIdentity, connections);
+    coordinator.frames.handle(second.ctx, Events.Hello, second.hello(token));
+    expect(second.refusals(connections)).toEqual(['NOT_ENROLLED']);
+    expect(store.listNodes().map((n) => n.name)).toEqual(['hungarian']);
+    coordinator.shutdown();
+  });
+
   it('closes a round at its deadline without the silent site, and fails the study below minSites', async () => {
     const { coordinator, connections } = makeCoordinator();
     const [a, b, c] = enrolAndConnect(coordinator, connections, 'alpha', 'beta', 'gamma');

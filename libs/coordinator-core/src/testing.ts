@@ -75,11 +75,18 @@ export class TestSite {
     return toBase64(this.identity.encryption.publicKey);
   }
 
-  hello(): Buffer {
+  hello(enrolmentToken?: string): Buffer {
     return this.codec.encode<HelloBody>({
       kind: MessageKind.Hello,
       recipient: { signingPublicKey: this.coordinatorIdentity.signing.publicKey },
-      body: { nodeName: this.name, encryptionPublicKey: this.encryptionPublicKey, softwareVersion: 'test', backend: 'cpu', protocolVersion: PROTOCOL_VERSION },
+      body: {
+        nodeName: this.name,
+        encryptionPublicKey: this.encryptionPublicKey,
+        softwareVersion: 'test',
+        backend: 'cpu',
+        protocolVersion: PROTOCOL_VERSION,
+        ...(enrolmentToken ? { enrolmentToken } : {}),
+      },
       seal: false,
     });
   }

@@ -464,7 +464,10 @@ export class SqliteStore implements CoordinatorStore {
     try {
       return op();
     } catch (err) {
-      if (!(err instanceof Database.SqliteError)) throw err;
+      // Not `instanceof`: the native addon keeps the error class of the first copy of better-sqlite3
+      // loaded in the process, so a later copy (jest's per-file module registry and realm, or two
+      // installs) would not recognise its own errors.
+      if (!isSqliteError(err)) throw err;
       if (err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || err.code === 'SQLITE_CONSTRAINT_UNIQUE') {
         throw new DuplicateError(messages?.duplicate?.() ?? err.message, { cause: err });
       }
@@ -570,4 +573,11 @@ function toBuffer(bytes: Uint8Array): Buffer {
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Recognises better-sqlite3's errors by shape; its class may come from another module copy or realm. */
+function isSqliteError(err: unknown): err is Error & { code: string } {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { name?: unknown; code?: unknown; message?: unknown };
+  return e.name === 'SqliteError' && typeof e.code === 'string' && typeof e.message === 'string';
 }
