@@ -11,6 +11,7 @@ export * from './dto/study-spec.dto';
 export * from './dto/envelope-header.dto';
 export * from './dto/hello.dto';
 export * from './dto/welcome.dto';
+export * from './dto/task-scope.dto';
 export * from './dto/train-task.dto';
 export * from './dto/evaluate-task.dto';
 export * from './dto/train-result.dto';

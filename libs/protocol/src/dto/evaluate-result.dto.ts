@@ -1,6 +1,7 @@
 import 'reflect-metadata';
+import { TaskScopeDto } from './task-scope.dto';
 import { IsBoolean, IsDefined, Min } from 'class-validator';
-import { IsFiniteNumber, IsIntInRange, IsStudyId, ObjectRule, Required, ValidateWhenMetricsExpected, compose } from './validators';
+import { IsFiniteNumber, IsIntInRange, ObjectRule, Required, ValidateWhenMetricsExpected, compose } from './validators';
 
 /**
  * node -> coordinator, sealed: aggregate evaluation counts on the node's test split.
@@ -37,19 +38,7 @@ function intOrNaN(value: unknown): number {
 }
 
 /** Validates an {@link EvaluateResultBody}, including the count identities. */
-export class EvaluateResultBodyDto implements EvaluateResultBody {
-  @Required()
-  @IsStudyId()
-  studyId!: string;
-
-  @Required()
-  @IsIntInRange(1)
-  round!: number;
-
-  @Required()
-  @IsIntInRange(0)
-  modelVersion!: number;
-
+export class EvaluateResultBodyDto extends TaskScopeDto implements EvaluateResultBody {
   @Required()
   @IsBoolean()
   suppressed!: boolean;

@@ -1,8 +1,9 @@
 import 'reflect-metadata';
+import { TaskScopeDto } from './task-scope.dto';
 import { IsIn } from 'class-validator';
 import { DATASETS, DatasetName, ModelSpec } from '../study';
 import { ModelSpecDto, NestedObject } from './study-spec.dto';
-import { IsIntInRange, IsStudyId, Required } from './validators';
+import { Required } from './validators';
 
 /** coordinator -> node, sealed: evaluate the enclosed global weights (the frame's tensors) on the local test split. */
 export interface EvaluateTaskBody {
@@ -14,19 +15,7 @@ export interface EvaluateTaskBody {
 }
 
 /** Validates an {@link EvaluateTaskBody}. */
-export class EvaluateTaskBodyDto implements EvaluateTaskBody {
-  @Required()
-  @IsStudyId()
-  studyId!: string;
-
-  @Required()
-  @IsIntInRange(1)
-  round!: number;
-
-  @Required()
-  @IsIntInRange(0)
-  modelVersion!: number;
-
+export class EvaluateTaskBodyDto extends TaskScopeDto implements EvaluateTaskBody {
   @Required()
   @IsIn(DATASETS)
   dataset!: DatasetName;

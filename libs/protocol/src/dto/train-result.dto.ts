@@ -1,6 +1,7 @@
 import 'reflect-metadata';
+import { TaskScopeDto } from './task-scope.dto';
 import { Min } from 'class-validator';
-import { IsFiniteNumber, IsIntInRange, IsShortLabel, IsStudyId, Required } from './validators';
+import { IsFiniteNumber, IsIntInRange, IsShortLabel, Required } from './validators';
 
 /** node -> coordinator, sealed: aggregate training statistics; the frame's tensors are the weight delta. */
 export interface TrainResultBody {
@@ -18,19 +19,7 @@ export interface TrainResultBody {
 }
 
 /** Validates a {@link TrainResultBody}. */
-export class TrainResultBodyDto implements TrainResultBody {
-  @Required()
-  @IsStudyId()
-  studyId!: string;
-
-  @Required()
-  @IsIntInRange(1)
-  round!: number;
-
-  @Required()
-  @IsIntInRange(0)
-  modelVersion!: number;
-
+export class TrainResultBodyDto extends TaskScopeDto implements TrainResultBody {
   @Required()
   @IsIntInRange(1)
   numExamples!: number;

@@ -1,8 +1,9 @@
 import 'reflect-metadata';
+import { TaskScopeDto } from './task-scope.dto';
 import { IsIn } from 'class-validator';
 import { DATASETS, DatasetName, ModelSpec, TrainingConfig } from '../study';
 import { ModelSpecDto, NestedObject, TrainingConfigDto } from './study-spec.dto';
-import { IsEpochMs, IsIntInRange, IsStudyId, Required } from './validators';
+import { IsEpochMs, Required } from './validators';
 
 /** coordinator -> node, sealed: train the enclosed global weights (the frame's tensors) for one round. */
 export interface TrainTaskBody {
@@ -19,19 +20,7 @@ export interface TrainTaskBody {
 }
 
 /** Validates a {@link TrainTaskBody}. */
-export class TrainTaskBodyDto implements TrainTaskBody {
-  @Required()
-  @IsStudyId()
-  studyId!: string;
-
-  @Required()
-  @IsIntInRange(1)
-  round!: number;
-
-  @Required()
-  @IsIntInRange(0)
-  modelVersion!: number;
-
+export class TrainTaskBodyDto extends TaskScopeDto implements TrainTaskBody {
   @Required()
   @IsIn(DATASETS)
   dataset!: DatasetName;
