@@ -39,8 +39,31 @@ export interface TrainingConfig {
 export const DATASETS = ['fed-heart-disease'] as const;
 export type DatasetName = (typeof DATASETS)[number];
 
-export const STRATEGIES = ['fedavg'] as const;
+/**
+ * Server-side aggregation strategies, named as in their papers (Flower's names): FedAvg (McMahan et
+ * al. 2017), FedProx (Li et al. 2020; the node adds μ from `training.proximalMu`), FedAdam, FedYogi,
+ * FedAdagrad (Reddi et al. 2021), SCAFFOLD (Karimireddy et al. 2020; control variates at the node),
+ * and the robust ones that need individual updates: coordinate-wise median, trimmed mean (Yin et al.
+ * 2018) and Krum (Blanchard et al. 2017).
+ */
+export const STRATEGIES = ['fedavg', 'fedprox', 'fedadam', 'fedyogi', 'fedadagrad', 'scaffold', 'median', 'trimmed-mean', 'krum'] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
+
+/** Hyper-parameters of the server-side strategy; each strategy reads only its own. */
+export interface StrategyConfig {
+  /** Server learning rate η of FedAdam/FedYogi/FedAdagrad and SCAFFOLD's global step size. Default 1 for SCAFFOLD, 0.1 otherwise. */
+  serverLearningRate?: number;
+  /** FedAdam/FedYogi first-moment decay β1. Default 0.9. */
+  beta1?: number;
+  /** FedAdam/FedYogi second-moment decay β2. Default 0.99. */
+  beta2?: number;
+  /** Adaptivity τ of the adaptive strategies. Default 1e-9. */
+  tau?: number;
+  /** Trimmed mean: fraction trimmed at each end, in [0, 0.5). Default 0.1. */
+  trimFraction?: number;
+  /** Krum: number of Byzantine sites f tolerated. Default 0 (= the most central update). */
+  byzantine?: number;
+}
 
 /** Everything the coordinator needs to run a study, as created through the REST API or CLI. */
 export interface StudySpec {
@@ -49,6 +72,8 @@ export interface StudySpec {
   model: ModelSpec;
   training: TrainingConfig;
   strategy: StrategyName;
+  /** Parameters of `strategy`; omitted fields take the strategy's defaults. */
+  strategyConfig?: StrategyConfig;
   rounds: number;
   /** A round fails when fewer sites than this answer before the deadline. */
   minSites: number;

@@ -10,6 +10,7 @@ import {
   OPTIMIZERS,
   OptimizerName,
   STRATEGIES,
+  StrategyConfig,
   StrategyName,
   StudySpec,
   TrainingConfig,
@@ -85,6 +86,43 @@ export class TrainingConfigDto implements TrainingConfig {
   proximalMu!: number;
 }
 
+/** Validates a {@link StrategyConfig}: every field optional, each within its meaningful range. */
+export class StrategyConfigDto implements StrategyConfig {
+  @OptionalField()
+  @IsFiniteNumber()
+  @IsAbove(0)
+  @Max(100)
+  serverLearningRate?: number;
+
+  @OptionalField()
+  @IsFiniteNumber()
+  @Min(0)
+  @IsBelow(1)
+  beta1?: number;
+
+  @OptionalField()
+  @IsFiniteNumber()
+  @Min(0)
+  @IsBelow(1)
+  beta2?: number;
+
+  @OptionalField()
+  @IsFiniteNumber()
+  @IsAbove(0)
+  @Max(1)
+  tau?: number;
+
+  @OptionalField()
+  @IsFiniteNumber()
+  @Min(0)
+  @IsBelow(0.5)
+  trimFraction?: number;
+
+  @OptionalField()
+  @IsIntInRange(0, 1000)
+  byzantine?: number;
+}
+
 /** A nested, required, validated object of class `cls`. */
 export function NestedObject(cls: () => new () => object): PropertyDecorator {
   return compose(Required(), IsObject(), ValidateNested(), Type(cls));
@@ -111,6 +149,12 @@ export class StudySpecDto implements StudySpec {
   @Required()
   @IsIn(STRATEGIES)
   strategy!: StrategyName;
+
+  @OptionalField()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => StrategyConfigDto)
+  strategyConfig?: StrategyConfigDto;
 
   @Required()
   @IsIntInRange(1, 10_000)
