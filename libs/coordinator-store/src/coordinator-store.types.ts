@@ -105,6 +105,8 @@ export interface ModelVersionRecord {
   /** Encoded tensors. */
   weights: Uint8Array;
   metrics: Record<string, unknown> | null;
+  /** The aggregation strategy's server state after producing this version (encoded tensors, with names), so a resumed or rolled-back study continues exactly. */
+  strategyState?: Uint8Array | null;
 }
 
 /** Something operators should see about a site: a rejected message, a declined task, a late answer. */

@@ -96,6 +96,10 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX site_events_node ON site_events (node_id, at, id);
   CREATE INDEX site_events_study ON site_events (study_id, at, id);
   `,
+  // 2: the aggregation strategy's server state (Adam moments, SCAFFOLD's control variate) per model version.
+  `
+  ALTER TABLE model_versions ADD COLUMN strategy_state BLOB;
+  `,
 ];
 
 /** `PRAGMA application_id` of a medfed coordinator database: ASCII "MFED". */

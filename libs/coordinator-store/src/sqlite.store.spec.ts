@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { DuplicateError, NotFoundError, StoreError } from './coordinator-store.errors';
 import type { CoordinatorStore } from './coordinator-store.types';
 import { openSqliteStore } from './sqlite.store';
+import { SQLITE_MIGRATIONS } from './sqlite-schema.migrations';
 import {
   describeCoordinatorStoreContract,
   makeContributionRecord,
@@ -112,7 +113,7 @@ describe('openSqliteStore', () => {
     expect(reopened.listNodes()).toHaveLength(1);
   });
 
-  it('creates a missing parent directory and uses WAL, foreign keys and schema version 1', () => {
+  it('creates a missing parent directory and uses WAL, foreign keys and the latest schema version', () => {
     const path = join(scratch, 'nested', 'deeper', 'coordinator.db');
 
     openTracked(path).close();
@@ -121,7 +122,7 @@ describe('openSqliteStore', () => {
     const raw = new Database(path, { readonly: true });
     try {
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(raw.pragma('user_version', { simple: true })).toBe(1);
+      expect(raw.pragma('user_version', { simple: true })).toBe(SQLITE_MIGRATIONS.length);
       expect(raw.pragma('application_id', { simple: true })).toBe(0x4d464544);
     } finally {
       raw.close();
@@ -169,7 +170,24 @@ describe('openSqliteStore', () => {
     const act = (): CoordinatorStore => openTracked(path);
 
     expect(act).toThrow(StoreError);
-    expect(act).toThrow(`${path} has schema version 7, newer than this coordinator supports (1)`);
+    expect(act).toThrow(`${path} has schema version 7, newer than this coordinator supports (${SQLITE_MIGRATIONS.length})`);
+  });
+
+  it('upgrades a schema-1 database in place, keeping its data, and then stores strategy state', () => {
+    const path = freshPath();
+    // A database as the first release wrote it: migration 1 only.
+    const raw = new Database(path);
+    raw.pragma('application_id = 0x4d464544');
+    raw.exec(SQLITE_MIGRATIONS[0]);
+    raw.pragma('user_version = 1');
+    raw.prepare(`INSERT INTO studies VALUES ('s1', '{}', 'running', 1, 1, 1, 0, NULL)`).run();
+    raw.prepare(`INSERT INTO model_versions VALUES ('s1', 0, 0, 1, x'0102', NULL)`).run();
+    raw.close();
+
+    const store = openTracked(path);
+    expect(store.getModelVersion('s1', 0)).toMatchObject({ version: 0, weights: new Uint8Array([1, 2]), strategyState: null });
+    store.saveModelVersion(makeModelVersionRecord({ studyId: 's1', version: 1, round: 1, strategyState: new Uint8Array([9, 8, 7]) }));
+    expect(store.getModelVersion('s1', 1)?.strategyState).toEqual(new Uint8Array([9, 8, 7]));
   });
 
   it("refuses another application's SQLite database instead of adding tables to it", () => {

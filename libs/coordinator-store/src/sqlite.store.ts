@@ -102,6 +102,7 @@ interface ModelVersionRow {
   created_at: number;
   weights?: Buffer;
   metrics: string | null;
+  strategy_state?: Buffer | null;
 }
 
 interface SiteEventRow {
@@ -243,8 +244,8 @@ export class SqliteStore implements CoordinatorStore {
         SELECT * FROM contributions WHERE study_id = ? AND round = ? AND kind = ?
         ORDER BY received_at, seq`),
       saveModelVersion: prepare(`
-        INSERT INTO model_versions (study_id, version, round, created_at, weights, metrics)
-        VALUES (@studyId, @version, @round, @createdAt, @weights, @metrics)`),
+        INSERT INTO model_versions (study_id, version, round, created_at, weights, metrics, strategy_state)
+        VALUES (@studyId, @version, @round, @createdAt, @weights, @metrics, @strategyState)`),
       getModelVersion: prepare('SELECT * FROM model_versions WHERE study_id = ? AND version = ?'),
       listModelVersions: prepare(`
         SELECT study_id, version, round, created_at, metrics FROM model_versions
@@ -400,7 +401,12 @@ export class SqliteStore implements CoordinatorStore {
     const model = normalizeModelVersion(m);
     this.transaction(() => {
       if (!this.getStudy(model.studyId)) throw new NotFoundError(`study ${model.studyId} not found`);
-      const params = { ...model, weights: toBuffer(model.weights), metrics: jsonOrNull(model.metrics) };
+      const params = {
+        ...model,
+        weights: toBuffer(model.weights),
+        metrics: jsonOrNull(model.metrics),
+        strategyState: model.strategyState ? toBuffer(model.strategyState) : null,
+      };
       this.run(() => this.stmt.saveModelVersion.run(params), {
         duplicate: () => `model version ${model.version} of study ${model.studyId} already exists`,
       });
@@ -410,7 +416,11 @@ export class SqliteStore implements CoordinatorStore {
   getModelVersion(studyId: string, version: number): ModelVersionRecord | null {
     const row = this.run(() => this.stmt.getModelVersion.get(studyId, version)) as ModelVersionRow | undefined;
     if (!row) return null;
-    return { ...this.modelSummaryFromRow(row), weights: copyBytes(row.weights ?? new Uint8Array(0)) };
+    return {
+      ...this.modelSummaryFromRow(row),
+      weights: copyBytes(row.weights ?? new Uint8Array(0)),
+      strategyState: row.strategy_state ? copyBytes(row.strategy_state) : null,
+    };
   }
 
   listModelVersions(studyId: string): Omit<ModelVersionRecord, 'weights'>[] {

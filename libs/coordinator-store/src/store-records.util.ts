@@ -118,6 +118,7 @@ export function normalizeModelVersion(m: ModelVersionRecord): ModelVersionRecord
     createdAt: m.createdAt,
     weights: copyBytes(m.weights),
     metrics: m.metrics == null ? null : jsonRoundTrip(m.metrics),
+    strategyState: m.strategyState ? copyBytes(m.strategyState) : null,
   };
 }
 

@@ -120,6 +120,7 @@ export function makeModelVersionRecord(overrides: Partial<ModelVersionRecord> = 
     createdAt: 1_700_000_150_000,
     weights: new Uint8Array([0, 1, 2, 3, 252, 253, 254, 255]),
     metrics: null,
+    strategyState: null,
     ...overrides,
   };
 }
