@@ -77,6 +77,10 @@ export interface StudySpec {
   rounds: number;
   /** A round fails when fewer sites than this answer before the deadline. */
   minSites: number;
+  /** Fraction of the connected sites sampled for each train round, in (0, 1]; at least minSites are taken. Seeded by `seed` and the round; recorded with the round. Default 1 (all). */
+  siteFraction?: number;
+  /** How many times a train round that closed below minSites is extended (new deadline, re-sent to sites that have not answered, joined by sites that connected since) before the study fails. Default 0. */
+  maxRoundRetries?: number;
   /** Per-round deadline in seconds, counted from dispatch. */
   roundTimeoutSeconds: number;
   /** Seed for the initial global model. */

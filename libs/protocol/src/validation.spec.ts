@@ -355,7 +355,7 @@ describe('validateStudySpec', () => {
     ['name', 'n'.repeat(101), '101 chars'],
     ['name', 'line\nbreak', 'a control character'],
     ['dataset', 'mnist', 'unknown'],
-    ['strategy', 'fedprox', 'unknown'],
+    ['strategy', 'fedsgd', 'unknown'],
     ['rounds', 0, 'zero'],
     ['rounds', 10_001, 'above 10000'],
     ['minSites', 0, 'zero'],
@@ -369,10 +369,20 @@ describe('validateStudySpec', () => {
     ['training.learningRate', 11, 'above 10'],
     ['extra', 1, 'an unknown field'],
     ['model.extra', 1, 'an unknown nested field'],
+    ['siteFraction', 0, 'zero'],
+    ['siteFraction', 1.5, 'above 1'],
+    ['maxRoundRetries', -1, 'negative'],
+    ['maxRoundRetries', 2.5, 'fractional'],
+    ['strategyConfig', 'adam', 'not an object'],
+    ['strategyConfig.beta1', 1, 'equal to 1'],
+    ['strategyConfig.trimFraction', 0.5, 'half'],
+    ['strategyConfig.serverLearningRate', 0, 'zero'],
+    ['strategyConfig.byzantine', -1, 'negative'],
+    ['strategyConfig.extra', 1, 'an unknown nested field'],
   ];
 
   it.each(cases)('rejects %s when %p (%s)', (path, value) => {
-    const spec = mutate(sampleStudySpec(), path, value);
+    const spec = mutate({ ...sampleStudySpec(), strategyConfig: {} }, path, value);
 
     expectInvalid(() => validateStudySpec(spec), path);
   });

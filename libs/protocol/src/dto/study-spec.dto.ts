@@ -164,6 +164,16 @@ export class StudySpecDto implements StudySpec {
   @IsIntInRange(1, 1000)
   minSites!: number;
 
+  @OptionalField()
+  @IsFiniteNumber()
+  @IsAbove(0)
+  @Max(1)
+  siteFraction?: number;
+
+  @OptionalField()
+  @IsIntInRange(0, 100)
+  maxRoundRetries?: number;
+
   @Required()
   @IsIntInRange(1, 86_400)
   roundTimeoutSeconds!: number;

@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { TaskScopeDto } from './task-scope.dto';
 import { IsIn } from 'class-validator';
-import { DATASETS, DatasetName, ModelSpec, TrainingConfig } from '../study';
+import { DATASETS, DatasetName, ModelSpec, STRATEGIES, StrategyName, TrainingConfig } from '../study';
 import { ModelSpecDto, NestedObject, TrainingConfigDto } from './study-spec.dto';
-import { IsEpochMs, Required } from './validators';
+import { IsEpochMs, OptionalField, Required } from './validators';
 
 /** coordinator -> node, sealed: train the enclosed global weights (the frame's tensors) for one round. */
 export interface TrainTaskBody {
@@ -17,6 +17,12 @@ export interface TrainTaskBody {
   training: TrainingConfig;
   /** Epoch ms after which the coordinator no longer accepts a result. */
   deadlineAt: number;
+  /**
+   * The study's strategy, when the node has a part in it beyond plain training (default fedavg).
+   * For `scaffold` the frame carries the weights followed by the server control variate c, and the
+   * result carries the weight delta followed by the control delta Δc_i.
+   */
+  strategy?: StrategyName;
 }
 
 /** Validates a {@link TrainTaskBody}. */
@@ -34,4 +40,8 @@ export class TrainTaskBodyDto extends TaskScopeDto implements TrainTaskBody {
   @Required()
   @IsEpochMs()
   deadlineAt!: number;
+
+  @OptionalField()
+  @IsIn(STRATEGIES)
+  strategy?: StrategyName;
 }
