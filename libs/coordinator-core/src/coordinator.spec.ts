@@ -230,6 +230,38 @@ describe('Coordinator rounds', () => {
     coordinator.shutdown();
   }, 15000);
 
+  it('retries a train round that closed below minSites, keeping the answers it had', async () => {
+    const { coordinator, connections, store } = makeCoordinator();
+    const [a, b] = enrolAndConnect(coordinator, connections, 'alpha', 'beta');
+    const study = coordinator.studies.create(tinyStudySpec({ rounds: 1, minSites: 2, roundTimeoutSeconds: 1, maxRoundRetries: 1 }));
+    coordinator.studies.launch(study.id);
+    const taskB = latestTask(b, connections);
+    coordinator.frames.handle(a.ctx, Events.TrainResult, trainResult(a, latestTask(a, connections), 10, delta(2, 2, 2)));
+    // beta misses the first deadline; the round is extended and beta is sent the task again
+    const retried = await waitFor(coordinator, (e) => e.type === 'round-retried', 5000);
+    expect(retried).toMatchObject({ round: 1, attempt: 2 });
+    expect(connections.to(b.nodeId as string, Events.TrainTask)).toHaveLength(2);
+    expect(connections.to(a.nodeId as string, Events.TrainTask)).toHaveLength(1);
+    const trained = waitFor(coordinator, (e) => e.type === 'round-completed' && e.kind === 'train');
+    coordinator.frames.handle(b.ctx, Events.TrainResult, trainResult(b, taskB, 30, delta(6, 6, 6)));
+    await trained;
+    expect(Array.from(decodeTensors(store.getModelVersion(study.id, 1)!.weights)[0].data)).toEqual([5, 5]);
+    expect(store.getRound(study.id, 1, 'train')).toMatchObject({ attempts: 2, state: 'completed' });
+    coordinator.shutdown();
+  }, 10000);
+
+  it('samples a seeded fraction of the connected sites for each train round and records it', () => {
+    const { coordinator, connections, store } = makeCoordinator();
+    enrolAndConnect(coordinator, connections, 's1', 's2', 's3', 's4', 's5', 's6');
+    const study = coordinator.studies.create(tinyStudySpec({ rounds: 1, minSites: 2, siteFraction: 0.5 }));
+    coordinator.studies.launch(study.id);
+    const round = store.getRound(study.id, 1, 'train');
+    expect(round?.participants).toHaveLength(3);
+    const tasked = new Set(connections.sent.filter((x) => x.event === Events.TrainTask).map((x) => x.nodeId));
+    expect([...tasked].sort()).toEqual(round?.participants);
+    coordinator.shutdown();
+  });
+
   it('resumes an open round after a restart on the same SQLite file, without losing a contribution', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'medfed-resume-'));
     try {

@@ -12,7 +12,7 @@ import {
   decodeTensors,
   encodeTensors,
 } from '@medfed/protocol';
-import { AggregationError, assertFiniteLayers, assertSameShape, fedAvg } from '@medfed/aggregation';
+import { AggregationError, ClientUpdate, Strategy, StrategyState, assertFiniteLayers, assertSameShape, createStrategy } from '@medfed/aggregation';
 import {
   CoordinatorStore,
   DuplicateError,
@@ -25,6 +25,8 @@ import { CoordinatorError } from './coordinator-errors';
 import { CoordinatorLogger } from './coordinator-logger';
 import { Messenger } from './messenger';
 import { evaluationMetrics, trainingMetrics } from './round-metrics';
+import { sampleSites } from './site-sampling';
+import { decodeStrategyState, encodeStrategyState } from './strategy-state.codec';
 
 /** Progress of a study, as the engine reports it to the CLI, the REST API and tests. */
 export type EngineEvent =
@@ -32,6 +34,7 @@ export type EngineEvent =
   | { type: 'contribution'; studyId: string; round: number; kind: RoundKind; nodeId: string; bytes: number }
   | { type: 'round-completed'; studyId: string; round: number; kind: RoundKind; metrics: Record<string, unknown> }
   | { type: 'round-failed'; studyId: string; round: number; kind: RoundKind; reason: string }
+  | { type: 'round-retried'; studyId: string; round: number; kind: RoundKind; attempt: number; reason: string }
   | { type: 'study-completed'; studyId: string }
   | { type: 'study-failed'; studyId: string; reason: string };
 
@@ -51,6 +54,13 @@ export interface RoundEngineOptions {
 interface GlobalModel {
   version: number;
   tensors: WeightTensor[];
+  /** The strategy's server state after producing this version. */
+  state: StrategyState;
+}
+
+/** The strategy a study runs, built from its spec. */
+function strategyOf(study: StudyRecord): Strategy {
+  return createStrategy(study.spec.strategy, study.spec.strategyConfig);
 }
 
 /**
@@ -92,6 +102,7 @@ export class RoundEngine extends EventEmitter {
       throw new CoordinatorError('INVALID_STATE', `study ${studyId} is ${study.status}; only a created study can be launched`);
     }
     const weights = this.initialWeights(study.spec.model, study.spec.seed);
+    const state = strategyOf(study).initialState(weights.map((t) => t.data));
     const launched = this.store.transaction(() => {
       this.store.saveModelVersion({
         studyId,
@@ -100,10 +111,11 @@ export class RoundEngine extends EventEmitter {
         createdAt: this.now(),
         weights: encodeTensors(weights),
         metrics: null,
+        strategyState: encodeStrategyState(state),
       });
       return this.store.updateStudy(studyId, { status: 'running', latestModelVersion: 0, updatedAt: this.now() });
     });
-    this.models.set(studyId, { version: 0, tensors: weights });
+    this.models.set(studyId, { version: 0, tensors: weights, state });
     this.logger.info('study.launched', { studyId, rounds: study.spec.rounds, minSites: study.spec.minSites });
     this.scheduleDispatch(studyId, 1, 'train', this.now() + study.spec.roundTimeoutSeconds * 1000);
     return launched;
@@ -167,14 +179,19 @@ export class RoundEngine extends EventEmitter {
       );
     }
     const global = this.globalModel(study.id, round.modelVersionIn);
-    const delta = msg.tensors.map((t) => t.data);
+    const layers = global.tensors.map((t) => t.data);
+    const received = msg.tensors.map((t) => t.data);
+    // SCAFFOLD sends the control delta after the weight delta, layer for layer.
+    const parts = study.spec.strategy === 'scaffold' ? 2 : 1;
     try {
-      assertSameShape(
-        global.tensors.map((t) => t.data),
-        delta,
-        'weight delta',
-      );
-      assertFiniteLayers(delta, 'weight delta');
+      if (received.length !== layers.length * parts) {
+        throw new AggregationError(`weight delta has ${received.length} layers; the ${study.spec.strategy} model update has ${layers.length * parts}`);
+      }
+      for (let p = 0; p < parts; p++) {
+        const part = received.slice(p * layers.length, (p + 1) * layers.length);
+        assertSameShape(layers, part, p === 0 ? 'weight delta' : 'control delta');
+        assertFiniteLayers(part, p === 0 ? 'weight delta' : 'control delta');
+      }
     } catch (err) {
       if (err instanceof AggregationError) {
         const code = /finite|NaN|Inf/i.test(err.message) ? 'NON_FINITE' : 'SHAPE_MISMATCH';
@@ -324,7 +341,7 @@ export class RoundEngine extends EventEmitter {
     if (cached && cached.version === version) return cached;
     const stored = this.store.getModelVersion(studyId, version);
     if (!stored) throw new CoordinatorError('INVALID_STATE', `study ${studyId} has no model version ${version}`);
-    const model = { version, tensors: decodeTensors(stored.weights) };
+    const model = { version, tensors: decodeTensors(stored.weights), state: decodeStrategyState(stored.strategyState) };
     this.models.set(studyId, model);
     return model;
   }
@@ -343,11 +360,16 @@ export class RoundEngine extends EventEmitter {
       this.setTimer(studyId, () => this.scheduleDispatch(studyId, round, kind, giveUpAt), this.dispatchRetryMs);
       return;
     }
-    this.dispatch(study, round, kind, connected.sort());
+    const participants =
+      kind === 'train'
+        ? sampleSites(connected, study.spec.siteFraction ?? 1, study.spec.minSites, `${study.spec.seed}/${study.id}/${round}`)
+        : connected.sort();
+    this.dispatch(study, round, kind, participants);
   }
 
   private dispatch(study: StudyRecord, roundNo: number, kind: RoundKind, participants: string[]): void {
-    const versionIn = kind === 'train' ? roundNo - 1 : roundNo;
+    // A train round starts from the study's current model (the previous round's, or one rolled back to).
+    const versionIn = kind === 'train' ? (study.latestModelVersion ?? roundNo - 1) : roundNo;
     const startedAt = this.now();
     const record: RoundRecord = {
       studyId: study.id,
@@ -374,15 +396,20 @@ export class RoundEngine extends EventEmitter {
   }
 
   private sendTask(study: StudyRecord, round: RoundRecord, nodeId: string): void {
-    const weights = this.globalModel(study.id, round.modelVersionIn).tensors;
+    const global = this.globalModel(study.id, round.modelVersionIn);
+    const weights = global.tensors;
     const common = { studyId: study.id, round: round.round, modelVersion: round.modelVersionIn, dataset: study.spec.dataset, model: study.spec.model };
+    // Strategy payload layers (SCAFFOLD's c) have the model's shapes.
+    const payload = strategyOf(study)
+      .trainPayload(global.state)
+      .map((data, i) => ({ shape: weights[i % weights.length].shape, data }));
     const sent =
       round.kind === 'train'
         ? this.messenger.send<TrainTaskBody>(nodeId, MessageKind.TrainTask, {
             studyId: study.id,
             round: round.round,
-            body: { ...common, training: study.spec.training, deadlineAt: round.deadlineAt },
-            tensors: weights,
+            body: { ...common, training: study.spec.training, deadlineAt: round.deadlineAt, strategy: study.spec.strategy },
+            tensors: [...weights, ...payload],
             seal: true,
           })
         : this.messenger.send<EvaluateTaskBody>(nodeId, MessageKind.EvaluateTask, {
@@ -420,6 +447,10 @@ export class RoundEngine extends EventEmitter {
     const contributions = this.store.listContributions(studyId, roundNo, kind);
     if (kind === 'train' && contributions.length < study.spec.minSites) {
       const reason = `only ${contributions.length} of the ${study.spec.minSites} sites needed answered train round ${roundNo} before its deadline`;
+      if ((round.attempts ?? 1) <= (study.spec.maxRoundRetries ?? 0)) {
+        this.retryRound(study, round, contributions.map((c) => c.nodeId), reason);
+        return;
+      }
       this.store.updateRound(studyId, roundNo, kind, { state: 'failed', closedAt: this.now(), failureReason: reason });
       this.emit('event', { type: 'round-failed', studyId, round: roundNo, kind, reason } satisfies EngineEvent);
       this.failStudy(studyId, reason);
@@ -430,24 +461,37 @@ export class RoundEngine extends EventEmitter {
     let metrics: Record<string, unknown>;
     if (kind === 'train') {
       const global = this.globalModel(studyId, round.modelVersionIn);
-      const layers = fedAvg(
+      const count = global.tensors.length;
+      const updates: ClientUpdate[] = contributions.map((c) => {
+        const layers = decodeTensors(c.payload ?? new Uint8Array()).map((t) => t.data);
+        return { delta: layers.slice(0, count), numExamples: c.numExamples, ...(layers.length > count ? { controlDelta: layers.slice(count) } : {}) };
+      });
+      const enrolled = this.store.listNodes().filter((n) => n.status === 'enrolled').length;
+      const next = strategyOf(study).aggregateTrain(
         global.tensors.map((t) => t.data),
-        contributions.map((c) => ({
-          delta: decodeTensors(c.payload ?? new Uint8Array()).map((t) => t.data),
-          numExamples: c.numExamples,
-        })),
+        updates,
+        global.state,
+        Math.max(enrolled, updates.length),
       );
-      const tensors = layers.map((data, i) => ({ shape: global.tensors[i].shape, data }));
+      const tensors = next.global.map((data, i) => ({ shape: global.tensors[i].shape, data }));
       metrics = trainingMetrics(contributions, names) as unknown as Record<string, unknown>;
       const version = roundNo;
       this.store.transaction(() => {
         if (!this.store.getModelVersion(studyId, version)) {
-          this.store.saveModelVersion({ studyId, version, round: roundNo, createdAt: this.now(), weights: encodeTensors(tensors), metrics });
+          this.store.saveModelVersion({
+            studyId,
+            version,
+            round: roundNo,
+            createdAt: this.now(),
+            weights: encodeTensors(tensors),
+            metrics,
+            strategyState: encodeStrategyState(next.state),
+          });
         }
         this.store.updateRound(studyId, roundNo, kind, { state: 'completed', closedAt: this.now(), modelVersionOut: version, metrics });
         this.store.updateStudy(studyId, { latestModelVersion: version, updatedAt: this.now() });
       });
-      this.models.set(studyId, { version, tensors });
+      this.models.set(studyId, { version, tensors, state: next.state });
     } else {
       metrics = evaluationMetrics(contributions, names) as unknown as Record<string, unknown>;
       this.store.updateRound(studyId, roundNo, kind, { state: 'completed', closedAt: this.now(), metrics });
@@ -471,6 +515,25 @@ export class RoundEngine extends EventEmitter {
       this.logger.info('study.completed', { studyId, rounds: roundNo });
       this.emit('event', { type: 'study-completed', studyId } satisfies EngineEvent);
     }
+  }
+
+  /**
+   * Extends a train round that closed below minSites: new deadline, the task re-sent to selected
+   * sites that have not answered, and sites connected since then added. Answers already received
+   * stay (they were computed from the same global model).
+   */
+  private retryRound(study: StudyRecord, round: RoundRecord, answered: string[], reason: string): void {
+    const connected = this.connections.connectedNodeIds().filter((id) => this.store.getNode(id)?.status === 'enrolled');
+    const participants = [...new Set([...round.participants, ...connected])].sort();
+    const attempts = (round.attempts ?? 1) + 1;
+    const deadlineAt = this.now() + study.spec.roundTimeoutSeconds * 1000;
+    const retried = this.store.updateRound(study.id, round.round, round.kind, { participants, deadlineAt, attempts, failureReason: reason });
+    this.store.addSiteEvent({ at: this.now(), nodeId: null, kind: 'round-retried', studyId: study.id, round: round.round, detail: `attempt ${attempts}: ${reason}` });
+    this.logger.warn('round.retried', { studyId: study.id, round: round.round, attempt: attempts, reason, participants });
+    this.emit('event', { type: 'round-retried', studyId: study.id, round: round.round, kind: round.kind, attempt: attempts, reason } satisfies EngineEvent);
+    const done = new Set(answered);
+    for (const nodeId of participants) if (!done.has(nodeId)) this.sendTask(study, retried, nodeId);
+    this.armDeadline(retried);
   }
 
   private failStudy(studyId: string, reason: string): void {

@@ -75,6 +75,8 @@ export interface RoundRecord {
   closedAt: number | null;
   failureReason: string | null;
   metrics: Record<string, unknown> | null;
+  /** How many times the round has been dispatched: 1, plus one per retry after closing below minSites. */
+  attempts?: number;
 }
 
 /** One site's accepted answer to one round; at most one per (studyId, round, kind, nodeId). */
@@ -128,7 +130,7 @@ export type StudyPatch = Partial<Omit<StudyRecord, 'id' | 'spec' | 'createdAt'>>
 
 /** Fields of a round that may change after creation. */
 export type RoundPatch = Partial<
-  Pick<RoundRecord, 'state' | 'modelVersionOut' | 'closedAt' | 'failureReason' | 'metrics' | 'participants' | 'deadlineAt'>
+  Pick<RoundRecord, 'state' | 'modelVersionOut' | 'closedAt' | 'failureReason' | 'metrics' | 'participants' | 'deadlineAt' | 'attempts'>
 >;
 
 /** Filter for {@link CoordinatorStore.listSiteEvents}; all fields optional and combined with AND. */

@@ -100,6 +100,10 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE model_versions ADD COLUMN strategy_state BLOB;
   `,
+  // 3: how many times a round was dispatched (retries after closing below minSites).
+  `
+  ALTER TABLE rounds ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;
+  `,
 ];
 
 /** `PRAGMA application_id` of a medfed coordinator database: ASCII "MFED". */

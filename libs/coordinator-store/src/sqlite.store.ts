@@ -80,6 +80,7 @@ interface RoundRow {
   closed_at: number | null;
   failure_reason: string | null;
   metrics: string | null;
+  attempts: number;
 }
 
 interface ContributionRow {
@@ -224,16 +225,17 @@ export class SqliteStore implements CoordinatorStore {
         WHERE id = @id`),
       createRound: prepare(`
         INSERT INTO rounds (study_id, round, kind, state, model_version_in, model_version_out, participants,
-          started_at, deadline_at, closed_at, failure_reason, metrics)
+          started_at, deadline_at, closed_at, failure_reason, metrics, attempts)
         VALUES (@studyId, @round, @kind, @state, @modelVersionIn, @modelVersionOut, @participants,
-          @startedAt, @deadlineAt, @closedAt, @failureReason, @metrics)`),
+          @startedAt, @deadlineAt, @closedAt, @failureReason, @metrics, @attempts)`),
       getRound: prepare('SELECT * FROM rounds WHERE study_id = ? AND round = ? AND kind = ?'),
       listRounds: prepare(`
         SELECT * FROM rounds WHERE study_id = ?
         ORDER BY round, CASE kind WHEN 'train' THEN 0 ELSE 1 END`),
       updateRound: prepare(`
         UPDATE rounds SET state = @state, model_version_out = @modelVersionOut, participants = @participants,
-          deadline_at = @deadlineAt, closed_at = @closedAt, failure_reason = @failureReason, metrics = @metrics
+          deadline_at = @deadlineAt, closed_at = @closedAt, failure_reason = @failureReason, metrics = @metrics,
+          attempts = @attempts
         WHERE study_id = @studyId AND round = @round AND kind = @kind`),
       addContribution: prepare(`
         INSERT INTO contributions (study_id, round, kind, node_id, received_at, frame_bytes, frame_sha256,
@@ -528,6 +530,7 @@ export class SqliteStore implements CoordinatorStore {
       closedAt: row.closed_at,
       failureReason: row.failure_reason,
       metrics: row.metrics === null ? null : this.parseJson<Record<string, unknown>>(row.metrics, `metrics of ${what}`),
+      attempts: row.attempts,
     };
   }
 

@@ -21,7 +21,7 @@ import { StoreError } from './coordinator-store.errors';
 export const ROUND_KIND_RANK: Readonly<Record<RoundKind, number>> = { train: 0, evaluate: 1 };
 
 const STUDY_PATCH_KEYS = ['status', 'updatedAt', 'currentRound', 'latestModelVersion', 'failureReason'] as const;
-const ROUND_PATCH_KEYS = ['state', 'modelVersionOut', 'closedAt', 'failureReason', 'metrics', 'participants', 'deadlineAt'] as const;
+const ROUND_PATCH_KEYS = ['state', 'modelVersionOut', 'closedAt', 'failureReason', 'metrics', 'participants', 'deadlineAt', 'attempts'] as const;
 
 /**
  * Returns `value` after a JSON.stringify/parse round trip: the exact value a TEXT column gives back
@@ -90,6 +90,7 @@ export function normalizeRound(r: RoundRecord): RoundRecord {
     closedAt: r.closedAt ?? null,
     failureReason: r.failureReason ?? null,
     metrics: r.metrics == null ? null : jsonRoundTrip(r.metrics),
+    attempts: r.attempts ?? 1,
   };
 }
 

@@ -90,6 +90,7 @@ export function makeRoundRecord(overrides: Partial<RoundRecord> = {}): RoundReco
     closedAt: null,
     failureReason: null,
     metrics: null,
+    attempts: 1,
     ...overrides,
   };
 }
