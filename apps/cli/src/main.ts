@@ -166,6 +166,18 @@ export function buildCli(): Command {
   adminOptions(study.command('stop').description('stop a running study').argument('<id>', 'study id')).action(async (id: string, o) =>
     printJson(await (await adminClient(o)).stopStudy(id)),
   );
+  adminOptions(study.command('resume').description('resume a stopped study').argument('<id>', 'study id')).action(async (id: string, o) =>
+    printJson(await (await adminClient(o)).resumeStudy(id)),
+  );
+  adminOptions(
+    study
+      .command('rollback')
+      .description('make a model version current (study not running): the next round starts from it')
+      .argument('<id>', 'study id')
+      .requiredOption('--version <n>', 'model version', int('version')),
+  ).action(async (id: string, o: { version: number; url?: string; token?: string; coordinatorConfig?: string }) =>
+    printJson(await (await adminClient(o)).rollbackStudy(id, o.version)),
+  );
   adminOptions(study.command('list').description('list studies')).action(async (o) => {
     for (const s of await (await adminClient(o)).listStudies()) process.stdout.write(`${s.id.padEnd(32)} ${s.status.padEnd(10)} round ${s.currentRound}/${s.spec.rounds}\n`);
   });

@@ -7,12 +7,16 @@ export function formatStudyStatus(status: StudyStatus): string {
   const s = status.study;
   const lines = [`study ${s.id} (${s.spec.name}): ${s.status}, round ${s.currentRound}/${s.spec.rounds}, model version ${s.latestModelVersion ?? '-'}`];
   if (s.failureReason) lines.push(`  failed: ${s.failureReason}`);
+  if (status.bestModelVersion) {
+    lines.push(`  best model version: ${status.bestModelVersion.version} (pooled test loss ${status.bestModelVersion.pooledMeanLoss.toFixed(4)}, accuracy ${pct(status.bestModelVersion.pooledAccuracy)})`);
+  }
   for (const r of status.rounds) {
     const secs = r.closedAt ? ((r.closedAt - r.startedAt) / 1000).toFixed(1) + ' s' : 'open';
+    const attempts = (r.attempts ?? 1) > 1 ? ` (${r.attempts} attempts)` : '';
     if (r.kind === 'train') {
       const m = r.metrics as unknown as TrainingMetrics | null;
       const sites = m?.sites.map((x) => `${x.name} n=${x.numExamples} ${x.durationMs} ms`).join(', ') ?? '';
-      lines.push(`  round ${r.round} train    ${r.state.padEnd(10)} ${secs.padStart(7)}  loss ${m?.weightedMeanLoss?.toFixed(4) ?? 'n/a'}  ${sites}`);
+      lines.push(`  round ${r.round} train    ${r.state.padEnd(10)} ${secs.padStart(7)}  from v${r.modelVersionIn}  loss ${m?.weightedMeanLoss?.toFixed(4) ?? 'n/a'}  ${sites}${attempts}`);
     } else {
       const m = r.metrics as unknown as EvaluationMetrics | null;
       const sites = m?.sites.map((x) => `${x.name} ${x.suppressed ? 'suppressed' : pct(x.accuracy)}`).join(', ') ?? '';

@@ -57,6 +57,14 @@ export class AdminClient {
     return this.request('POST', `/api/studies/${encodeURIComponent(id)}/stop`);
   }
 
+  resumeStudy(id: string): Promise<StudyRecord> {
+    return this.request('POST', `/api/studies/${encodeURIComponent(id)}/resume`);
+  }
+
+  rollbackStudy(id: string, version: number): Promise<StudyRecord> {
+    return this.request('POST', `/api/studies/${encodeURIComponent(id)}/rollback`, { version });
+  }
+
   studyStatus(id: string): Promise<StudyStatus> {
     return this.request('GET', `/api/studies/${encodeURIComponent(id)}`);
   }

@@ -2,7 +2,15 @@ import { Body, Controller, Get, Header, Inject, Param, Post, StreamableFile, Use
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Coordinator, CoordinatorError, StudyStatus } from '@medfed/coordinator-core';
 import { StudyRecord } from '@medfed/coordinator-store';
+import { IsInt, Min } from 'class-validator';
 import { AdminTokenGuard } from './admin-token.guard';
+
+/** Body of a rollback: the model version to make current. */
+export class RollbackDto {
+  @IsInt()
+  @Min(0)
+  version!: number;
+}
 import { COORDINATOR } from './coordinator.tokens';
 
 const STUDY_SPEC_SCHEMA = {
@@ -74,6 +82,19 @@ export class StudiesController {
   @ApiOperation({ summary: 'Stop a running study' })
   stop(@Param('id') id: string): StudyRecord {
     return this.coordinator.studies.stop(id);
+  }
+
+  @Post(':id/resume')
+  @ApiOperation({ summary: 'Resume a stopped study from where it stood' })
+  resume(@Param('id') id: string): StudyRecord {
+    return this.coordinator.studies.resume(id);
+  }
+
+  @Post(':id/rollback')
+  @ApiOperation({ summary: 'Make a model version the current one (study not running): the next round starts from it' })
+  @ApiBody({ schema: { type: 'object', required: ['version'], properties: { version: { type: 'integer', example: 3 } } } })
+  rollback(@Param('id') id: string, @Body() body: RollbackDto): StudyRecord {
+    return this.coordinator.studies.rollback(id, body.version);
   }
 
   @Get(':id/models/:version')

@@ -15,7 +15,8 @@ export type CoordinatorErrorCode =
   | 'SHAPE_MISMATCH'
   | 'NON_FINITE'
   | 'INVALID_STATE'
-  | 'INVALID_ENROLMENT';
+  | 'INVALID_ENROLMENT'
+  | 'INVALID_STUDY';
 
 /** A refusal the coordinator can explain to the sender. */
 export class CoordinatorError extends Error {

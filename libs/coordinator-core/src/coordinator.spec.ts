@@ -262,6 +262,42 @@ describe('Coordinator rounds', () => {
     coordinator.shutdown();
   });
 
+  it('stops, rolls back to an earlier version and resumes from it; the best version is marked', async () => {
+    const { coordinator, connections, store } = makeCoordinator();
+    const [a, b] = enrolAndConnect(coordinator, connections, 'alpha', 'beta');
+    const study = coordinator.studies.create(tinyStudySpec({ rounds: 3 }));
+    coordinator.studies.launch(study.id);
+    const evaluated = waitFor(coordinator, (e) => e.type === 'round-completed' && e.kind === 'evaluate');
+    const round2 = waitFor(coordinator, (e) => e.type === 'round-started' && e.kind === 'train' && e.round === 2);
+    const evalStarted = waitFor(coordinator, (e) => e.type === 'round-started' && e.kind === 'evaluate');
+    coordinator.frames.handle(a.ctx, Events.TrainResult, trainResult(a, latestTask(a, connections), 10, delta(1, 1, 1)));
+    coordinator.frames.handle(b.ctx, Events.TrainResult, trainResult(b, latestTask(b, connections), 10, delta(1, 1, 1)));
+    await evalStarted;
+    const evalBody = (c: number) => ({ studyId: study.id, round: 1, modelVersion: 1, suppressed: false, numExamples: 10, numCorrect: c, lossSum: 10 - c, truePositives: c, falsePositives: 10 - c, trueNegatives: 0, falseNegatives: 0 });
+    coordinator.frames.handle(a.ctx, Events.EvaluateResult, a.frame(MessageKind.EvaluateResult, evalBody(7)));
+    coordinator.frames.handle(b.ctx, Events.EvaluateResult, b.frame(MessageKind.EvaluateResult, evalBody(9)));
+    await evaluated;
+    await round2;
+
+    expect(() => coordinator.studies.rollback(study.id, 0)).toThrow('running');
+    coordinator.studies.stop(study.id);
+    coordinator.studies.rollback(study.id, 0);
+    expect(store.getRound(study.id, 2, 'train')).toMatchObject({ state: 'failed' });
+    const started = waitFor(coordinator, (e) => e.type === 'round-started' && e.kind === 'train');
+    coordinator.studies.resume(study.id);
+    expect(await started).toMatchObject({ round: 3 });
+    expect(latestTask(a, connections)).toMatchObject({ round: 3, modelVersion: 0 });
+    expect(coordinator.studies.status(study.id).bestModelVersion).toEqual({ version: 1, pooledMeanLoss: 0.2, pooledAccuracy: 0.8 });
+    coordinator.shutdown();
+  });
+
+  it('refuses a strategy that cannot do what the spec asks', () => {
+    const { coordinator } = makeCoordinator();
+    expect(() => coordinator.studies.create(tinyStudySpec({ strategy: 'fedprox' }))).toThrow('proximalMu');
+    expect(() => coordinator.studies.create(tinyStudySpec({ strategy: 'scaffold', training: { ...tinyStudySpec().training, optimizer: 'adam' } }))).toThrow('SGD');
+    expect(() => coordinator.studies.create(tinyStudySpec({ strategy: 'krum', minSites: 2 }))).toThrow('2f + 2');
+  });
+
   it('resumes an open round after a restart on the same SQLite file, without losing a contribution', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'medfed-resume-'));
     try {

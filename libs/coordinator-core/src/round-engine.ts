@@ -132,6 +132,18 @@ export class RoundEngine extends EventEmitter {
     return this.store.updateStudy(studyId, { status: 'stopped', updatedAt: this.now() });
   }
 
+  /** Continues a stopped study: its open round (if any) keeps collecting, else the next one starts. */
+  resumeStudy(studyId: string): StudyRecord {
+    const study = this.requireStudy(studyId);
+    if (study.status !== 'stopped') {
+      throw new CoordinatorError('INVALID_STATE', `study ${studyId} is ${study.status}; only a stopped study can be resumed`);
+    }
+    const resumed = this.store.updateStudy(studyId, { status: 'running', updatedAt: this.now() });
+    this.logger.info('study.resumed', { studyId });
+    this.resumeOne(resumed);
+    return resumed;
+  }
+
   /**
    * Picks up every running study after a restart, from what the store says: an open round keeps
    * collecting until its deadline, a round that was being aggregated is aggregated again from the
@@ -139,20 +151,28 @@ export class RoundEngine extends EventEmitter {
    */
   resume(): void {
     for (const study of this.store.listStudies()) {
-      if (study.status !== 'running') continue;
-      const rounds = this.store.listRounds(study.id);
-      const last = rounds[rounds.length - 1];
-      this.logger.info('study.resuming', { studyId: study.id, round: last?.round ?? 0, kind: last?.kind ?? null, state: last?.state ?? null });
-      if (!last) {
-        this.scheduleDispatch(study.id, 1, 'train', this.now() + study.spec.roundTimeoutSeconds * 1000);
-      } else if (last.state === 'collecting') {
-        this.armDeadline(last);
-        this.redispatchOpenRound(last);
-      } else if (last.state === 'aggregating') {
-        this.closeRound(study.id, last.round, last.kind);
-      } else if (last.state === 'completed') {
-        this.advance(study.id, last.round, last.kind);
-      }
+      if (study.status === 'running') this.resumeOne(study);
+    }
+  }
+
+  private resumeOne(study: StudyRecord): void {
+    const rounds = this.store.listRounds(study.id);
+    const last = rounds[rounds.length - 1];
+    this.logger.info('study.resuming', { studyId: study.id, round: last?.round ?? 0, kind: last?.kind ?? null, state: last?.state ?? null });
+    if (!last) {
+      this.scheduleDispatch(study.id, 1, 'train', this.now() + study.spec.roundTimeoutSeconds * 1000);
+    } else if (last.state === 'collecting') {
+      // Time spent down is not the sites' fault: a deadline that passed meanwhile starts afresh.
+      const open = last.deadlineAt > this.now() ? last : this.store.updateRound(study.id, last.round, last.kind, { deadlineAt: this.now() + study.spec.roundTimeoutSeconds * 1000 });
+      this.armDeadline(open);
+      this.redispatchOpenRound(open);
+    } else if (last.state === 'aggregating') {
+      this.closeRound(study.id, last.round, last.kind);
+    } else if (last.state === 'completed') {
+      this.advance(study.id, last.round, last.kind);
+    } else {
+      // A round ended by a rollback: training goes on with the next round number.
+      this.advance(study.id, last.round, 'evaluate');
     }
   }
 

@@ -4,13 +4,41 @@ import { CoordinatorStore, RoundRecord, StudyRecord, SiteEventRecord, ModelVersi
 import { CoordinatorError } from './coordinator-errors';
 import { CoordinatorLogger } from './coordinator-logger';
 import { RoundEngine } from './round-engine';
+import { EvaluationMetrics } from './round-metrics';
 
 /** Everything an operator sees about one study. */
 export interface StudyStatus {
   study: StudyRecord;
   rounds: RoundRecord[];
   modelVersions: Omit<ModelVersionRecord, 'weights'>[];
+  /** The version with the lowest pooled evaluation loss, with that loss and accuracy; null before any evaluation. */
+  bestModelVersion: { version: number; pooledMeanLoss: number; pooledAccuracy: number | null } | null;
   events: SiteEventRecord[];
+}
+
+/** Refuses a spec whose strategy cannot do what it asks. */
+function checkStrategyFits(spec: StudySpec): void {
+  if (spec.strategy === 'fedprox' && spec.training.proximalMu <= 0) {
+    throw new CoordinatorError('INVALID_STUDY', 'fedprox needs training.proximalMu > 0 (the proximal term μ the nodes add)');
+  }
+  if (spec.strategy === 'scaffold' && spec.training.optimizer !== 'sgd') {
+    throw new CoordinatorError('INVALID_STUDY', `scaffold's control variates assume plain SGD locally; training.optimizer is ${spec.training.optimizer}`);
+  }
+  if (spec.strategy === 'krum' && spec.minSites <= 2 * (spec.strategyConfig?.byzantine ?? 0) + 2) {
+    throw new CoordinatorError('INVALID_STUDY', `krum with f = ${spec.strategyConfig?.byzantine ?? 0} needs minSites > 2f + 2, got ${spec.minSites}`);
+  }
+}
+
+/** Derived, not stored: the best version is a function of the evaluate rounds. */
+function bestVersion(rounds: readonly RoundRecord[]): StudyStatus['bestModelVersion'] {
+  let best: StudyStatus['bestModelVersion'] = null;
+  for (const r of rounds) {
+    if (r.kind !== 'evaluate' || r.state !== 'completed' || !r.metrics) continue;
+    const m = r.metrics as unknown as EvaluationMetrics;
+    if (m.pooledMeanLoss === null || m.pooledMeanLoss === undefined) continue;
+    if (!best || m.pooledMeanLoss < best.pooledMeanLoss) best = { version: r.modelVersionIn, pooledMeanLoss: m.pooledMeanLoss, pooledAccuracy: m.pooledAccuracy };
+  }
+  return best;
 }
 
 /** Creating, launching, stopping and describing studies. */
@@ -25,6 +53,7 @@ export class StudiesService {
   /** Validates a study spec and stores it as a new, created study. */
   create(plainSpec: unknown): StudyRecord {
     const spec: StudySpec = validateStudySpec(plainSpec);
+    checkStrategyFits(spec);
     const slug = spec.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'study';
     const id = `${slug}-${Buffer.from(randomBytes(3)).toString('hex')}`;
     const at = this.now();
@@ -56,13 +85,49 @@ export class StudiesService {
   }
 
   status(studyId: string): StudyStatus {
-    const study = this.store.getStudy(studyId);
-    if (!study) throw new CoordinatorError('UNKNOWN_STUDY', `no study with id ${studyId}`);
+    const study = this.requireStudy(studyId);
+    const rounds = this.store.listRounds(studyId);
     return {
       study,
-      rounds: this.store.listRounds(studyId),
+      rounds,
       modelVersions: this.store.listModelVersions(studyId),
+      bestModelVersion: bestVersion(rounds),
       events: this.store.listSiteEvents({ studyId, limit: 200 }),
     };
+  }
+
+  /** Continues a stopped study from where it stood. */
+  resume(studyId: string): StudyRecord {
+    return this.engine.resumeStudy(studyId);
+  }
+
+  /**
+   * Makes `version` the study's current model: the next train round starts from it, and it is the
+   * model a completed study delivers. Allowed when the study is not running.
+   */
+  rollback(studyId: string, version: number): StudyRecord {
+    const study = this.requireStudy(studyId);
+    if (study.status === 'running') {
+      throw new CoordinatorError('INVALID_STATE', `study ${studyId} is running; stop it before rolling back`);
+    }
+    if (!this.store.getModelVersion(studyId, version)) {
+      throw new CoordinatorError('UNKNOWN_STUDY', `study ${studyId} has no model version ${version}`);
+    }
+    this.logger.warn('study.rolled-back', { studyId, from: study.latestModelVersion, to: version });
+    return this.store.transaction(() => {
+      // A round still open was computed from the version being abandoned: it ends here.
+      for (const r of this.store.listRounds(studyId)) {
+        if (r.state === 'collecting' || r.state === 'aggregating') {
+          this.store.updateRound(studyId, r.round, r.kind, { state: 'failed', closedAt: this.now(), failureReason: `superseded by a rollback to model version ${version}` });
+        }
+      }
+      return this.store.updateStudy(studyId, { latestModelVersion: version, updatedAt: this.now() });
+    });
+  }
+
+  private requireStudy(studyId: string): StudyRecord {
+    const study = this.store.getStudy(studyId);
+    if (!study) throw new CoordinatorError('UNKNOWN_STUDY', `no study with id ${studyId}`);
+    return study;
   }
 }
