@@ -2,7 +2,7 @@
  * The node against a scripted coordinator: a real Socket.IO server that speaks the protocol with
  * its own keys, so the test decides exactly what the node receives.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, Server as HttpServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,8 +19,10 @@ import {
   TrainResultBody,
   TrainTaskBody,
   WelcomeBody,
+  ReceiptBody,
+  decodeTensors,
 } from '@medfed/protocol';
-import { Identity, generateIdentity, keyFingerprint, toBase64 } from '@medfed/crypto';
+import { Identity, generateIdentity, keyFingerprint, sha256Hex, toBase64 } from '@medfed/crypto';
 import { MemoryLogger } from '@medfed/observability';
 import { TabularClassifier, initBackend } from '@medfed/models';
 import { initNode } from './init-node';
@@ -174,6 +176,38 @@ describe('NodeClient against a scripted coordinator', () => {
     expect(opened.body).toMatchObject({ studyId: 'study-1', round: 1, modelVersion: 0, numExamples: 172 });
     expect(opened.tensors.map((t) => t.shape)).toEqual([[13, 1], [1]]);
     expect(opened.tensors[0].data.some((v) => v !== 0)).toBe(true);
+  });
+
+  it('takes part in SCAFFOLD: sends Δy and Δc_i, and keeps c_i only once the coordinator acknowledged it', async () => {
+    const coordinator = new ScriptedCoordinator();
+    servers.push(coordinator);
+    await coordinator.listen();
+    const { node: n } = await node(coordinator, 'scaffolder', 'va');
+    await until(() => n.client.ready);
+    const weights = zeroWeights();
+    const c = weights.map((w) => ({ shape: w.shape, data: w.data.map(() => 0.01) }));
+    const task = trainTask({ strategy: 'scaffold', training: { localSteps: 10, batchSize: 512, learningRate: 0.1, optimizer: 'sgd', l2: 0, proximalMu: 0 } });
+    coordinator.send<TrainTaskBody>(MessageKind.TrainTask, task, [...weights, ...c]);
+    const frame = await coordinator.next(Events.TrainResult);
+    const opened = coordinator.codec.decode<TrainResultBody>(frame, { isKnownSender: () => true });
+    expect(opened.tensors.map((t) => t.shape)).toEqual([[13, 1], [1], [13, 1], [1]]);
+    // Option II with c_i = 0: Δc_i = c_i+ − c_i = −c + (x − y)/(K·η) = −c − Δy/(K·η)
+    const dy = opened.tensors[0].data;
+    const dc = opened.tensors[2].data;
+    for (let j = 0; j < dy.length; j++) expect(dc[j]).toBeCloseTo(-0.01 - dy[j] / (10 * 0.1), 5);
+    const controlFile = join(dir, 'scaffolder', 'state', 'scaffold', `${task.studyId}.bin`);
+    expect(existsSync(controlFile)).toBe(false);
+    // The signed receipt for exactly that frame makes the node keep c_i+.
+    const receipt = coordinator.codec.encode<ReceiptBody>({
+      kind: MessageKind.Receipt,
+      recipient: { signingPublicKey: coordinator.nodeKeys!.signing },
+      body: { studyId: task.studyId, round: task.round, nodeId: 'x', frameSha256: sha256Hex(frame), numExamples: opened.body.numExamples, receivedAt: Date.now() },
+      seal: false,
+    });
+    coordinator.socket!.emit(Events.Receipt, receipt);
+    await until(() => existsSync(controlFile));
+    const kept = decodeTensors(readFileSync(controlFile));
+    expect(Array.from(kept[0].data)).toEqual(Array.from(dc));
   });
 
   it('declines what its local policy forbids, and suppresses metrics below the minimum cohort', async () => {

@@ -25,6 +25,7 @@ import { Logger } from '@medfed/observability';
 import { checkTask } from './local-policy';
 import { LocalTrainer, SchemaMismatchError } from './local-trainer';
 import { NodeConfig } from './node-config';
+import { ScaffoldControlStore } from './scaffold-controls.store';
 
 /** The software version a node reports in its Hello. */
 export const NODE_SOFTWARE_VERSION = '0.1.0';
@@ -55,6 +56,9 @@ export class NodeClient {
   private readonly codec: EnvelopeCodec;
   private queue: Promise<void> = Promise.resolve();
   private readonly sentFrames = new Map<string, { kind: string; studyId: string | null; round: number | null; bytes: number }>();
+  private readonly controls: ScaffoldControlStore;
+  /** SCAFFOLD c_i waiting for the receipt of the update that carried its delta, by frame hash. */
+  private readonly pendingControls = new Map<string, { studyId: string; control: { shape: number[]; data: Float32Array }[] }>();
   readonly stats: SentStats = { frames: 0, bytes: 0, byKind: {} };
 
   constructor(
@@ -68,6 +72,7 @@ export class NodeClient {
     this.coordinatorKey = fromBase64(config.coordinatorSigningPublicKey, ED25519_PUBLIC_KEY_BYTES);
     this.codec = new EnvelopeCodec({ identity, maxFrameBytes: config.maxFrameBytes, now });
     mkdirSync(config.stateDir, { recursive: true });
+    this.controls = new ScaffoldControlStore(config.stateDir);
   }
 
   /** Connects and keeps connecting; resolves once the first Welcome was accepted. */
@@ -164,7 +169,7 @@ export class NodeClient {
     this.logger.info('task.training', { ...where, localSteps: task.training.localSteps });
     let result;
     try {
-      result = this.trainer.train(task, msg.tensors);
+      result = this.trainer.train(task, msg.tensors, task.strategy === 'scaffold' ? this.controls.load(task.studyId) : null);
     } catch (err) {
       this.failTask(task.studyId, task.round, err);
       return;
@@ -174,7 +179,7 @@ export class NodeClient {
       this.logger.warn('task.late', { ...where, durationMs: Math.round(result.durationMs) });
       return;
     }
-    this.send<TrainResultBody>(MessageKind.TrainResult, task.studyId, task.round, {
+    const sha = this.send<TrainResultBody>(MessageKind.TrainResult, task.studyId, task.round, {
       studyId: task.studyId,
       round: task.round,
       modelVersion: task.modelVersion,
@@ -183,6 +188,7 @@ export class NodeClient {
       durationMs: Math.round(result.durationMs),
       backend: this.backendName,
     }, result.delta);
+    if (sha && result.nextControl) this.pendingControls.set(sha, { studyId: task.studyId, control: result.nextControl });
     this.logger.info('task.trained', { ...where, numExamples: result.numExamples, meanLoss: Number(result.meanLoss.toFixed(4)), durationMs: Math.round(result.durationMs) });
   }
 
@@ -219,6 +225,11 @@ export class NodeClient {
     const matches = sent !== undefined && sent.studyId === msg.body.studyId && sent.round === msg.body.round;
     const entry = { at: this.now(), ...msg.body, matchesSentFrame: matches, receiptFrameSha256: msg.frameSha256 };
     appendFileSync(join(this.config.stateDir, 'receipts.jsonl'), JSON.stringify(entry) + '\n');
+    const pending = this.pendingControls.get(msg.body.frameSha256);
+    if (matches && pending) {
+      this.controls.save(pending.studyId, pending.control);
+      this.pendingControls.delete(msg.body.frameSha256);
+    }
     if (!matches) this.logger.error('receipt.mismatch', { studyId: msg.body.studyId, round: msg.body.round, frameSha256: msg.body.frameSha256 });
     else this.logger.info('receipt.received', { studyId: msg.body.studyId, round: msg.body.round, frameSha256: msg.body.frameSha256 });
   }
@@ -261,7 +272,8 @@ export class NodeClient {
     this.decline(studyId, round, schema ? 'schema-mismatch' : 'internal-error');
   }
 
-  private send<B>(kind: MessageKind, studyId: string, round: number, body: B, tensors?: { shape: number[]; data: Float32Array }[]): void {
+  /** Encodes, signs (and seals results) and emits; returns the frame's SHA-256, or null if not sent. */
+  private send<B>(kind: MessageKind, studyId: string, round: number, body: B, tensors?: { shape: number[]; data: Float32Array }[]): string | null {
     const sealed = kind === MessageKind.TrainResult || kind === MessageKind.EvaluateResult;
     if (sealed && !this.coordinatorEncryptionKey) throw new ProtocolError('MALFORMED', 'no coordinator encryption key yet: Welcome not received');
     const frame = this.codec.encode<B>({
@@ -273,14 +285,20 @@ export class NodeClient {
       tensors,
       seal: sealed,
     });
-    this.emit(kind, studyId, round, frame);
+    return this.emit(kind, studyId, round, frame);
   }
 
-  private emit(kind: MessageKind, studyId: string | null, round: number | null, frame: Buffer): void {
-    if (!this.socket) return;
+  private emit(kind: MessageKind, studyId: string | null, round: number | null, frame: Buffer): string | null {
+    if (!this.socket) return null;
     if (frame.length > this.config.maxFrameBytes) {
       this.logger.error('frame.too-large', { kind, bytes: frame.length, limit: this.config.maxFrameBytes });
-      return;
+      return null;
+    }
+    if (!this.socket.connected) {
+      // Socket.IO would buffer it and send it after reconnecting, before our new Hello: the
+      // coordinator re-sends any task still owed instead, so drop it here, visibly.
+      this.logger.warn('frame.dropped-offline', { kind, studyId, round, bytes: frame.length });
+      return null;
     }
     this.socket.emit(eventForKind(kind), frame);
     const sha = sha256Hex(frame);
@@ -291,6 +309,7 @@ export class NodeClient {
     k.frames += 1;
     k.bytes += frame.length;
     this.logger.info('frame.sent', { kind, studyId, round, bytes: frame.length, sha256: sha });
+    return sha;
   }
 
   // ---- plumbing --------------------------------------------------------------------------------
