@@ -3,7 +3,7 @@ import { INestApplication, LogLevel, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AddressInfo } from 'node:net';
-import { Coordinator, CoordinatorLogger, JsonLinesLogger } from '@medfed/coordinator-core';
+import { Coordinator, CoordinatorLogger, JsonLinesLogger, faultPointFromEnv } from '@medfed/coordinator-core';
 import { CoordinatorStore, openSqliteStore } from '@medfed/coordinator-store';
 import { Identity, loadIdentity } from '@medfed/crypto';
 import { BackendInfo, TabularClassifier, initBackend } from '@medfed/models';
@@ -53,6 +53,7 @@ export async function bootstrapCoordinator(config: CoordinatorConfig, options: B
     maxFrameBytes: config.maxFrameBytes,
     maxSkewMs: config.maxSkewMs,
     dispatchRetryMs: options.dispatchRetryMs,
+    faultPoint: faultPointFromEnv(),
     initialWeights: (spec, seed) => {
       const model = TabularClassifier.create(spec, seed);
       try {

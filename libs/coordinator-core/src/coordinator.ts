@@ -6,7 +6,7 @@ import { CoordinatorLogger } from './coordinator-logger';
 import { EnrolmentService } from './enrolment.service';
 import { FrameHandler } from './frame-handler';
 import { Messenger } from './messenger';
-import { RoundEngine } from './round-engine';
+import { RoundEngine, RoundEngineOptions } from './round-engine';
 import { StudiesService } from './studies.service';
 
 /** What a coordinator is made of; the transport and the model initialiser are plugged in. */
@@ -22,6 +22,8 @@ export interface CoordinatorOptions {
   maxSkewMs?: number;
   now?: () => number;
   dispatchRetryMs?: number;
+  dispatchGraceMs?: number;
+  faultPoint?: RoundEngineOptions['faultPoint'];
 }
 
 /**
@@ -53,6 +55,8 @@ export class Coordinator {
       initialWeights: options.initialWeights,
       now,
       dispatchRetryMs: options.dispatchRetryMs,
+      dispatchGraceMs: options.dispatchGraceMs,
+      faultPoint: options.faultPoint,
     });
     this.enrolment = new EnrolmentService(options.store, options.logger, now);
     this.studies = new StudiesService(options.store, this.engine, options.logger, now);

@@ -8,3 +8,4 @@ export * from './messenger';
 export * from './round-engine';
 export * from './round-metrics';
 export * from './studies.service';
+export * from './fault-injection';

@@ -38,6 +38,9 @@ export type EngineEvent =
   | { type: 'study-completed'; studyId: string }
   | { type: 'study-failed'; studyId: string; reason: string };
 
+/** Points in a round's life where a fault-injection test may stop the process (see fault-injection.ts). */
+export type FaultPhase = 'before-dispatch' | 'collecting' | 'aggregating' | 'after-save';
+
 /** Dependencies of the round engine; `initialWeights` keeps tfjs out of the coordinator core. */
 export interface RoundEngineOptions {
   store: CoordinatorStore;
@@ -49,6 +52,10 @@ export interface RoundEngineOptions {
   now?: () => number;
   /** How often to look again for enough connected sites before dispatching a round. Default 500 ms. */
   dispatchRetryMs?: number;
+  /** How long a round waits for enrolled sites that are not connected before starting without them. Default 5 s. */
+  dispatchGraceMs?: number;
+  /** Called at each FaultPhase; only fault-injection tests pass one (it may kill the process). */
+  faultPoint?: (phase: FaultPhase, studyId: string, round: number, kind: RoundKind) => void;
 }
 
 interface GlobalModel {
@@ -80,6 +87,8 @@ export class RoundEngine extends EventEmitter {
   private readonly initialWeights: RoundEngineOptions['initialWeights'];
   private readonly now: () => number;
   private readonly dispatchRetryMs: number;
+  private readonly dispatchGraceMs: number;
+  private readonly faultPoint: NonNullable<RoundEngineOptions['faultPoint']>;
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly models = new Map<string, GlobalModel>();
   private stopped = false;
@@ -93,6 +102,8 @@ export class RoundEngine extends EventEmitter {
     this.initialWeights = options.initialWeights;
     this.now = options.now ?? Date.now;
     this.dispatchRetryMs = options.dispatchRetryMs ?? 500;
+    this.dispatchGraceMs = options.dispatchGraceMs ?? 5000;
+    this.faultPoint = options.faultPoint ?? (() => undefined);
   }
 
   /** Starts a created study: saves model version 0 and schedules round 1. */
@@ -348,6 +359,7 @@ export class RoundEngine extends EventEmitter {
   }
 
   private afterContribution(studyId: string, round: RoundRecord, nodeId: string, bytes: number): void {
+    this.faultPoint('collecting', studyId, round.round, round.kind);
     this.emit('event', { type: 'contribution', studyId, round: round.round, kind: round.kind, nodeId, bytes } satisfies EngineEvent);
     const answered = new Set(this.store.listContributions(studyId, round.round, round.kind).map((c) => c.nodeId));
     if (round.participants.every((p) => answered.has(p))) {
@@ -366,18 +378,30 @@ export class RoundEngine extends EventEmitter {
     return model;
   }
 
-  private scheduleDispatch(studyId: string, round: number, kind: RoundKind, giveUpAt: number): void {
+  /**
+   * Dispatches a round once its sites are there: at once when every enrolled site is connected;
+   * otherwise after waiting up to `dispatchGraceMs` for the missing ones (sites reconnecting after a
+   * network blip or a coordinator restart), with whoever is connected if that is enough; the study
+   * fails if not enough sites come before `giveUpAt`.
+   */
+  private scheduleDispatch(studyId: string, round: number, kind: RoundKind, giveUpAt: number, gatherUntil = this.now() + this.dispatchGraceMs): void {
     if (this.stopped) return;
     const study = this.store.getStudy(studyId);
     if (!study || study.status !== 'running') return;
+    const enrolled = this.store.listNodes().filter((n) => n.status === 'enrolled').length;
     const connected = this.connections.connectedNodeIds().filter((id) => this.store.getNode(id)?.status === 'enrolled');
     const needed = kind === 'train' ? study.spec.minSites : 1;
+    const retry = (): void => this.setTimer(studyId, () => this.scheduleDispatch(studyId, round, kind, giveUpAt, gatherUntil), this.dispatchRetryMs);
+    if (connected.length < enrolled && this.now() < gatherUntil) {
+      retry();
+      return;
+    }
     if (connected.length < needed) {
       if (this.now() >= giveUpAt) {
         this.failStudy(studyId, `only ${connected.length} of the ${needed} sites needed were connected for ${kind} round ${round}`);
         return;
       }
-      this.setTimer(studyId, () => this.scheduleDispatch(studyId, round, kind, giveUpAt), this.dispatchRetryMs);
+      retry();
       return;
     }
     const participants =
@@ -388,6 +412,7 @@ export class RoundEngine extends EventEmitter {
   }
 
   private dispatch(study: StudyRecord, roundNo: number, kind: RoundKind, participants: string[]): void {
+    this.faultPoint('before-dispatch', study.id, roundNo, kind);
     // A train round starts from the study's current model (the previous round's, or one rolled back to).
     const versionIn = kind === 'train' ? (study.latestModelVersion ?? roundNo - 1) : roundNo;
     const startedAt = this.now();
@@ -477,6 +502,7 @@ export class RoundEngine extends EventEmitter {
       return;
     }
     this.store.updateRound(studyId, roundNo, kind, { state: 'aggregating' });
+    this.faultPoint('aggregating', studyId, roundNo, kind);
     const names = new Map(this.store.listNodes().map((n) => [n.id, n.name]));
     let metrics: Record<string, unknown>;
     if (kind === 'train') {
@@ -512,6 +538,7 @@ export class RoundEngine extends EventEmitter {
         this.store.updateStudy(studyId, { latestModelVersion: version, updatedAt: this.now() });
       });
       this.models.set(studyId, { version, tensors, state: next.state });
+      this.faultPoint('after-save', studyId, roundNo, kind);
     } else {
       metrics = evaluationMetrics(contributions, names) as unknown as Record<string, unknown>;
       this.store.updateRound(studyId, roundNo, kind, { state: 'completed', closedAt: this.now(), metrics });

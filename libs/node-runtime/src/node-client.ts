@@ -60,6 +60,8 @@ export class NodeClient {
   /** SCAFFOLD c_i waiting for the receipt of the update that carried its delta, by frame hash. */
   private readonly pendingControls = new Map<string, { studyId: string; control: { shape: number[]; data: Float32Array }[] }>();
   readonly stats: SentStats = { frames: 0, bytes: 0, byKind: {} };
+  /** Fault-injection tests set MEDFED_FAULT_NODE_DELAY_MS to make this node a straggler; 0 otherwise. */
+  private readonly answerDelayMs = Number(process.env['MEDFED_FAULT_NODE_DELAY_MS'] ?? 0) || 0;
 
   constructor(
     private readonly config: NodeConfig,
@@ -174,22 +176,31 @@ export class NodeClient {
       this.failTask(task.studyId, task.round, err);
       return;
     }
-    if (this.now() > task.deadlineAt) {
-      // An update computed past its deadline belongs to a round that has moved on: never send it.
-      this.logger.warn('task.late', { ...where, durationMs: Math.round(result.durationMs) });
-      return;
+    const trained = result;
+    const answer = (): void => {
+      if (this.now() > task.deadlineAt) {
+        // An update computed past its deadline belongs to a round that has moved on: never send it.
+        this.logger.warn('task.late', { ...where, durationMs: Math.round(trained.durationMs) });
+        return;
+      }
+      const sha = this.send<TrainResultBody>(MessageKind.TrainResult, task.studyId, task.round, {
+        studyId: task.studyId,
+        round: task.round,
+        modelVersion: task.modelVersion,
+        numExamples: trained.numExamples,
+        meanLoss: trained.meanLoss,
+        durationMs: Math.round(trained.durationMs),
+        backend: this.backendName,
+      }, trained.delta);
+      if (sha && trained.nextControl) this.pendingControls.set(sha, { studyId: task.studyId, control: trained.nextControl });
+      this.logger.info('task.trained', { ...where, numExamples: trained.numExamples, meanLoss: Number(trained.meanLoss.toFixed(4)), durationMs: Math.round(trained.durationMs) });
+    };
+    if (this.answerDelayMs > 0) {
+      // Fault injection only (a slow site): the answer leaves late; the deadline check then runs at send time.
+      setTimeout(() => this.guard(Events.TrainTask, answer), this.answerDelayMs);
+    } else {
+      answer();
     }
-    const sha = this.send<TrainResultBody>(MessageKind.TrainResult, task.studyId, task.round, {
-      studyId: task.studyId,
-      round: task.round,
-      modelVersion: task.modelVersion,
-      numExamples: result.numExamples,
-      meanLoss: result.meanLoss,
-      durationMs: Math.round(result.durationMs),
-      backend: this.backendName,
-    }, result.delta);
-    if (sha && result.nextControl) this.pendingControls.set(sha, { studyId: task.studyId, control: result.nextControl });
-    this.logger.info('task.trained', { ...where, numExamples: result.numExamples, meanLoss: Number(result.meanLoss.toFixed(4)), durationMs: Math.round(result.durationMs) });
   }
 
   private onEvaluateTask(frame: unknown): void {
