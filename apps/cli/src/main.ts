@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { AdminClient } from '@medfed/coordinator-api';
+import { STRATEGIES, StrategyName } from '@medfed/protocol';
 import { formatStudyStatus } from './study-status.format';
 
 // Each action loads only what it needs: `medfed --help` should not start TensorFlow.js or NestJS.
@@ -208,10 +209,10 @@ export function buildCli(): Command {
     .option('--rounds <n>', 'number of federated rounds', int('rounds'))
     .option('--seed <n>', 'seed of the initial model', int('seed'))
     .option('--data <dir>', 'Fed-Heart-Disease folder (default: data/fed-heart-disease)')
-    .addOption(new Option('--strategy <name>', 'aggregation strategy').choices(['fedavg']).default('fedavg'))
-    .action(async (o: { json?: string; workdir?: string; rounds?: number; seed?: number; data?: string }) => {
+    .addOption(new Option('--strategy <name>', 'aggregation strategy').choices([...STRATEGIES]).default('fedavg'))
+    .action(async (o: { json?: string; workdir?: string; rounds?: number; seed?: number; data?: string; strategy: StrategyName }) => {
       const { runHeartDemo } = await demo();
-      await runHeartDemo({ jsonPath: o.json, workdir: o.workdir, rounds: o.rounds, seed: o.seed, dataDir: o.data });
+      await runHeartDemo({ jsonPath: o.json, workdir: o.workdir, rounds: o.rounds, seed: o.seed, dataDir: o.data, strategy: o.strategy });
     });
 
   return program;

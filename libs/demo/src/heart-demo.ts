@@ -5,6 +5,7 @@ import { EngineEvent, EvaluationMetrics, TrainingMetrics } from '@medfed/coordin
 import { HEART_DISEASE_CENTERS, loadHeartDiseaseCenter } from '@medfed/data';
 import { trainCentralisedBaseline, trainLocalBaseline } from '@medfed/models';
 import { JsonLinesLogger } from '@medfed/observability';
+import type { StrategyName } from '@medfed/protocol';
 import { initNode } from '@medfed/node-runtime';
 import { BaselineAccuracy, DemoRound, DemoSummary, formatSummaryTable } from './demo-summary';
 import { HEART_BASELINE_EPOCHS, HEART_BASELINE_TRAINING, heartDemoStudy } from './heart-study';
@@ -18,6 +19,8 @@ export interface HeartDemoOptions {
   dataDir?: string;
   rounds?: number;
   seed?: number;
+  /** Aggregation strategy (default fedavg). */
+  strategy?: StrategyName;
   /** Write the summary as JSON here too. */
   jsonPath?: string;
   /** Skip the local and centralised baselines (tests that only need the federation). */
@@ -74,7 +77,7 @@ export async function runHeartDemo(options: HeartDemoOptions = {}): Promise<Demo
     await waitForNodes(admin, nodes, 90_000);
     print('all 4 hospitals connected and authenticated');
 
-    const spec = heartDemoStudy({ rounds: options.rounds, seed: options.seed });
+    const spec = heartDemoStudy({ rounds: options.rounds, seed: options.seed, strategy: options.strategy });
     const study = await admin.createStudy(spec);
     const history: DemoRound[] = [];
     const done = watchStudy(running, study.id, spec.rounds, history, print);

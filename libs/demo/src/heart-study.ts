@@ -1,4 +1,4 @@
-import { StudySpec } from '@medfed/protocol';
+import { StrategyConfig, StrategyName, StudySpec } from '@medfed/protocol';
 import { FLAMBY_BASELINE_TRAINING, HEART_DISEASE_DEFAULT_STUDY } from '@medfed/models';
 
 /**
@@ -6,19 +6,32 @@ import { FLAMBY_BASELINE_TRAINING, HEART_DISEASE_DEFAULT_STUDY } from '@medfed/m
  * the hyper-parameters chosen by bench/heart-sim.ts (HEART_DISEASE_DEFAULT_STUDY: full-batch SGD
  * with L2, so every seed converges to the same model; FLamby's own FedAvg recipe reaches 0.685).
  */
-export function heartDemoStudy(overrides: Partial<Pick<StudySpec, 'rounds' | 'seed' | 'roundTimeoutSeconds'>> = {}): StudySpec {
+export function heartDemoStudy(overrides: Partial<Pick<StudySpec, 'rounds' | 'seed' | 'roundTimeoutSeconds' | 'strategy'>> = {}): StudySpec {
+  const strategy = overrides.strategy ?? 'fedavg';
   return {
-    name: 'heart-disease-fedavg',
+    name: `heart-disease-${strategy}`,
     dataset: 'fed-heart-disease',
     model: HEART_DISEASE_DEFAULT_STUDY.model,
-    training: HEART_DISEASE_DEFAULT_STUDY.training,
-    strategy: 'fedavg',
+    training: { ...HEART_DISEASE_DEFAULT_STUDY.training, proximalMu: strategy === 'fedprox' ? FEDPROX_MU : 0 },
+    strategy,
+    ...(DEMO_STRATEGY_CONFIG[strategy] ? { strategyConfig: DEMO_STRATEGY_CONFIG[strategy] } : {}),
     rounds: overrides.rounds ?? HEART_DISEASE_DEFAULT_STUDY.rounds,
     minSites: 4,
     roundTimeoutSeconds: overrides.roundTimeoutSeconds ?? 120,
     seed: overrides.seed ?? 42,
   };
 }
+
+/** FedProx's μ in the demo (FLamby's value for this data set). */
+export const FEDPROX_MU = 0.01;
+
+/** Server-side settings of the demo per strategy; the others use their defaults. */
+export const DEMO_STRATEGY_CONFIG: Partial<Record<StrategyName, StrategyConfig>> = {
+  fedadam: { serverLearningRate: 0.1 },
+  fedyogi: { serverLearningRate: 0.1 },
+  fedadagrad: { serverLearningRate: 0.1 },
+  scaffold: { serverLearningRate: 1 },
+};
 
 /** FLamby's pooled and local baselines: Adam, lr 0.001, batch 4, 50 epochs. */
 export const HEART_BASELINE_TRAINING = FLAMBY_BASELINE_TRAINING;
