@@ -14,3 +14,15 @@ export { nodeSealer, tweetnaclSealer, defaultSealer } from './x25519.sealer';
 export { sha256, sha256Hex, keyFingerprint } from './hash.util';
 export { randomBytes, toBase64, fromBase64, constantTimeEqual } from './bytes.util';
 export { KeyFileError, saveIdentity, loadIdentity, savePublicIdentity, loadPublicIdentity } from './key-file.store';
+export {
+  AEAD_KEY_BYTES,
+  AEAD_OVERHEAD,
+  MAX_MASK_WORDS,
+  generateX25519KeyPair,
+  x25519KeyPairFromSecret,
+  x25519SharedSecret,
+  hkdfSha256,
+  expandMask,
+  aeadSeal,
+  aeadOpen,
+} from './secagg-primitives.util';

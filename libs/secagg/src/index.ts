@@ -1,0 +1,7 @@
+export * from './secagg.error';
+export * from './secagg.types';
+export * from './shamir.util';
+export * from './quantize.util';
+export { DEFAULT_MAX_WEIGHT } from './secagg-protocol.util';
+export * from './secagg.client';
+export * from './secagg.server';
