@@ -9,6 +9,9 @@
  *   3. the local and centralised baselines (FLamby: Adam lr 1e-3, batch 4, 50 epochs),
  * and the time one site takes for one round of local training on the wasm and cpu backends.
  *
+ * For every FLamby strategy (FedProx, SCAFFOLD, FedAdam, FedYogi, FedAdagrad) beside FLamby's published figures,
+ * see bench/flamby-heart.ts.
+ *
  * Run: node -r @swc-node/register bench/heart-sim.ts [--seeds 42,43,44,45,46] [--backend cpu|wasm|auto] [--no-timing]
  * Exit code 1 when the default study misses the target on any seed.
  */

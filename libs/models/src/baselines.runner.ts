@@ -22,6 +22,20 @@ export interface LocalBaselineResult extends AccuracyReport {
   pooledPerModel: number[];
   /** Each site's model on FLamby's pooled test set (pooled-train statistics), in site order; `pooledFlamby` is their mean. */
   pooledFlambyPerModel: number[];
+  /**
+   * Each site's model on every site's test split (each standardised with its own site's statistics), in site order:
+   * FLamby's "Local i" rows, whose `meanPerCenter` is the figure FLamby's benchmark plots for Local i.
+   */
+  perModel: AccuracyReport[];
+}
+
+/** Result of the centralised baseline. */
+export interface CentralisedBaselineResult extends AccuracyReport {
+  /**
+   * The same model on each site's test split standardised with that site's own training statistics, as FLamby's
+   * benchmark scores its "Pooled Training" rows (every method is tested on the same per-site test loaders).
+   */
+  siteStandardised: AccuracyReport;
 }
 
 function stepsFor(nTrain: number, options: BaselineOptions): number {
@@ -57,11 +71,14 @@ export function trainLocalBaseline(centers: readonly CenterData[], options: Base
   const own = [];
   const pooledPerModel: number[] = [];
   const pooledFlambyPerModel: number[] = [];
+  const perModel: AccuracyReport[] = [];
   for (const site of sites) {
     const model = trainOne(spec, options, site.train);
     try {
       own.push(model.evaluate(site.test));
-      pooledPerModel.push(evaluateOnCenters(model, sites).pooled);
+      const everywhere = evaluateOnCenters(model, sites);
+      perModel.push(everywhere);
+      pooledPerModel.push(everywhere.pooled);
       const flamby = model.evaluate(pooledTest);
       pooledFlambyPerModel.push(flamby.numCorrect / flamby.numExamples);
     } finally {
@@ -78,18 +95,20 @@ export function trainLocalBaseline(centers: readonly CenterData[], options: Base
     pooledPerModel,
     pooledFlamby: pooledFlambyPerModel.reduce((a, b) => a + b, 0) / pooledFlambyPerModel.length,
     pooledFlambyPerModel,
+    perModel,
   };
 }
 
 /**
  * FLamby's "Pooled training" baseline (the upper reference federated learning tries to reach): all training
  * rows in one place, standardised with pooled-train statistics; tested on each site's test split and on all
- * test rows, both standardised with the same pooled statistics. (FLamby's own per-site figures for this
- * baseline standardise each site's test rows with that site's statistics instead, which lowers them.)
+ * test rows, both standardised with the same pooled statistics. FLamby's own per-site figures for this
+ * baseline standardise each site's test rows with that site's statistics instead, which lowers them: those are
+ * in `siteStandardised`.
  *
  * @param centers raw (unnormalised) site data.
  */
-export function trainCentralisedBaseline(centers: readonly CenterData[], options: BaselineOptions): AccuracyReport {
+export function trainCentralisedBaseline(centers: readonly CenterData[], options: BaselineOptions): CentralisedBaselineResult {
   const pooledTrain = concatSplits(centers.map((c) => c.train));
   const s = fitStandardizer(pooledTrain);
   const train = s.apply(pooledTrain);
@@ -97,7 +116,7 @@ export function trainCentralisedBaseline(centers: readonly CenterData[], options
   const model = trainOne(options.spec ?? logisticSpecFor(centers), options, train);
   try {
     const report = evaluateOnCenters(model, sites);
-    return { ...report, pooledFlamby: report.pooled };
+    return { ...report, pooledFlamby: report.pooled, siteStandardised: evaluateOnCenters(model, standardizePerCenter(centers)) };
   } finally {
     model.dispose();
   }

@@ -74,11 +74,57 @@ describe('federated simulation and baselines on Fed-Heart-Disease', () => {
     expect(runFederatedSimulation(centers, options).finalWeights).toEqual(runFederatedSimulation(centers, options).finalWeights);
   });
 
+  describe('strategies', () => {
+    const SGD: TrainingConfig = { localSteps: 20, batchSize: 4, learningRate: 0.01, optimizer: 'sgd', l2: 0, proximalMu: 0 };
+
+    it('defaults to FedAvg, and FedProx with μ = 0 is FedAvg', () => {
+      const base = { training: SGD, rounds: 2, seed: 3 };
+      const plain = runFederatedSimulation(centers, base).finalWeights;
+      expect(runFederatedSimulation(centers, { ...base, strategy: 'fedavg' }).finalWeights).toEqual(plain);
+      expect(runFederatedSimulation(centers, { ...base, strategy: 'fedprox' }).finalWeights).toEqual(plain);
+      expect(runFederatedSimulation(centers, { ...base, strategy: 'fedprox', training: { ...SGD, proximalMu: 0.5 } }).finalWeights).not.toEqual(plain);
+    });
+
+    it('SCAFFOLD (η_g = 1) equals FedAvg in round 1, where every c and c_i is 0, and departs from it in round 2', () => {
+      const one = { training: SGD, rounds: 1, seed: 5 };
+      expect(runFederatedSimulation(centers, { ...one, strategy: 'scaffold' }).finalWeights).toEqual(runFederatedSimulation(centers, one).finalWeights);
+      const two = { ...one, rounds: 2 };
+      expect(runFederatedSimulation(centers, { ...two, strategy: 'scaffold' }).finalWeights).not.toEqual(runFederatedSimulation(centers, two).finalWeights);
+    });
+
+    it('rejects SCAFFOLD with Adam at the sites and a bad strategy config', () => {
+      expect(() => runFederatedSimulation(centers, { training: { ...SGD, optimizer: 'adam' }, rounds: 1, seed: 1, strategy: 'scaffold' })).toThrow(
+        /scaffold needs optimizer 'sgd'/,
+      );
+      expect(() => runFederatedSimulation(centers, { training: SGD, rounds: 1, seed: 1, strategy: 'trimmed-mean', strategyConfig: { trimFraction: 0.6 } })).toThrow(
+        RangeError,
+      );
+    });
+
+    it.each([
+      ['fedadam', { serverLearningRate: 0.01, beta1: 0.9, beta2: 0.999, tau: 1e-8 }],
+      ['fedyogi', { serverLearningRate: 0.01, beta1: 0.9, beta2: 0.999, tau: 1e-8 }],
+      ['fedadagrad', { serverLearningRate: 0.316228, beta1: 0.9, beta2: 0.999, tau: 1e-8 }],
+      ['scaffold', {}],
+      ['median', {}],
+      ['trimmed-mean', { trimFraction: 0.25 }],
+      ['krum', {}],
+    ] as const)('%s improves on the initial model within 5 rounds and is reproducible', (strategy, strategyConfig) => {
+      const options = { training: SGD, rounds: 5, seed: 42, strategy, strategyConfig };
+      const result = runFederatedSimulation(centers, options);
+      expect(result.final.pooled).toBeGreaterThan(result.initial.pooled + 0.05);
+      expect(runFederatedSimulation(centers, options).finalWeights).toEqual(result.finalWeights);
+    });
+  });
+
   it('centralised baseline (FLamby: Adam 1e-3, batch 4, 50 epochs) reaches ≥ 0.75 pooled test accuracy', () => {
     const report = trainCentralisedBaseline(centers, { training: FLAMBY_ADAM, epochs: 50, seed: 42 });
     expect(report.pooled).toBeGreaterThanOrEqual(0.75);
     expect(report.pooledFlamby).toBe(report.pooled);
     expect(report.perCenter.map((c) => c.center)).toEqual(['cleveland', 'hungarian', 'switzerland', 'va']);
+    // FLamby's per-site figures standardise test rows per site: same rows, another scaling.
+    expect(report.siteStandardised.perCenter.map((c) => c.numExamples)).toEqual([104, 89, 16, 45]);
+    expect(report.siteStandardised.meanPerCenter).not.toBe(report.meanPerCenter);
   });
 
   it('local baseline trains one model per site and scores each on its own and the pooled test set', () => {
@@ -86,6 +132,9 @@ describe('federated simulation and baselines on Fed-Heart-Disease', () => {
     expect(report.perCenter).toHaveLength(4);
     expect(report.pooledPerModel).toHaveLength(4);
     expect(report.pooled).toBeCloseTo(report.pooledPerModel.reduce((a, b) => a + b, 0) / 4, 12);
+    // Model i on its own site's test split is the same figure in perModel[i] and perCenter[i].
+    report.perModel.forEach((m, i) => expect(m.perCenter[i].accuracy).toBe(report.perCenter[i].accuracy));
+    expect(report.perModel.map((m) => m.pooled)).toEqual(report.pooledPerModel);
     // Switzerland's training split has 30 positives and no negative: its model can only learn "positive".
     expect(report.pooledPerModel[2]).toBeLessThan(0.6);
     expect(() => trainLocalBaseline(centers, { training: FLAMBY_ADAM, seed: 1 })).toThrow(/epochs/);

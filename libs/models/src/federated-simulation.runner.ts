@@ -1,6 +1,6 @@
-import { fedAvg } from '@medfed/aggregation';
+import { ClientUpdate, createStrategy, scaffoldClientControl, subtractLayers, zerosLike } from '@medfed/aggregation';
 import { CenterData, concatSplits, fitStandardizer, TabularSplit } from '@medfed/data';
-import type { ModelSpec, TrainingConfig } from '@medfed/protocol';
+import type { ModelSpec, StrategyConfig, StrategyName, TrainingConfig } from '@medfed/protocol';
 
 import { AccuracyReport, accuracyReport } from './accuracy-report.types';
 import { deriveSeed } from './seeded-rng.util';
@@ -47,11 +47,16 @@ export function evaluateWithFlambyPooled(
   return { ...evaluateOnCenters(model, centers), pooledFlamby: counts.numCorrect / counts.numExamples };
 }
 
-/** Settings of an in-process FedAvg simulation. */
+/** Settings of an in-process federated simulation. */
 export interface FederatedSimulationOptions {
   /** Default: logistic regression over the data's width. */
   spec?: ModelSpec;
+  /** Each site's local training; FedProx's μ is `training.proximalMu`. */
   training: TrainingConfig;
+  /** Server strategy (see @medfed/aggregation createStrategy). Default 'fedavg'. SCAFFOLD needs `training.optimizer` 'sgd'. */
+  strategy?: StrategyName;
+  /** The strategy's hyper-parameters; omitted fields take its defaults. */
+  strategyConfig?: StrategyConfig;
   rounds: number;
   /** Seeds the initial global model and every (round, site) training run. */
   seed: number;
@@ -78,12 +83,15 @@ export interface FederatedSimulationResult {
 }
 
 /**
- * Simulates FedAvg (McMahan et al. 2017) in one process, no network: every round each site starts from the
- * global model, trains `training.localSteps` steps on its own standardised training split, and the global
- * model moves by the nTrain-weighted mean of the sites' weight deltas. Accuracy is the global model's on
- * each site's test split (standardised with that site's statistics), as in FLamby.
+ * Simulates a federation in one process, no network: every round each site starts from the global model, trains
+ * `training.localSteps` steps on its own standardised training split and returns its weight delta; the strategy
+ * (FedAvg by default, McMahan et al. 2017) turns the deltas into the next global model. Under SCAFFOLD each site
+ * keeps its own control variate c_i across rounds, trains with the correction c − c_i and returns Δc_i, as a node
+ * does. Accuracy is the global model's on each site's test split (standardised with that site's statistics), as in
+ * FLamby.
  *
  * @param centers raw (unnormalised) site data; standardised per site here.
+ * @throws RangeError on a bad round count, a bad strategy config, or SCAFFOLD with a non-SGD optimizer.
  */
 export function runFederatedSimulation(
   centers: readonly CenterData[],
@@ -98,25 +106,40 @@ export function runFederatedSimulation(
   try {
     const initial = evaluateWithFlambyPooled(model, sites, pooledTest);
     let global = model.getWeights();
+    const strategy = createStrategy(options.strategy ?? 'fedavg', options.strategyConfig);
+    let state = strategy.initialState(global.map((w) => w.data));
+    // SCAFFOLD: each site's own control variate c_i, zero before its first round (Karimireddy et al. 2020).
+    const controls = strategy.name === 'scaffold' ? sites.map(() => zerosLike(global.map((w) => w.data))) : undefined;
+    if (controls && options.training.optimizer !== 'sgd') {
+      throw new RangeError(`scaffold needs optimizer 'sgd' at the sites, got '${options.training.optimizer}'`);
+    }
     const rounds: SimulatedRound[] = [];
     for (let round = 1; round <= options.rounds; round++) {
       const trainMs: number[] = [];
       let lossSum = 0;
-      const contributions = sites.map((site, i) => {
+      const payload = strategy.trainPayload(state);
+      const contributions = sites.map((site, i): ClientUpdate => {
         model.setWeights(global);
+        const correction = controls ? withShapes(subtractLayers(payload, controls[i]), global) : undefined;
         const t0 = performance.now();
-        const outcome = model.train(site.train, options.training, deriveSeed(options.seed, round, i));
+        const outcome = model.train(site.train, options.training, deriveSeed(options.seed, round, i), { gradientCorrection: correction });
         trainMs.push(performance.now() - t0);
         lossSum += outcome.meanLoss * outcome.numExamples;
-        return { delta: weightsDelta(model.getWeights(), global), numExamples: outcome.numExamples };
+        const delta = weightsDelta(model.getWeights(), global);
+        if (!controls) return { delta, numExamples: outcome.numExamples };
+        const next = scaffoldClientControl(controls[i], payload, delta, options.training.localSteps, options.training.learningRate);
+        const controlDelta = subtractLayers(next, controls[i]);
+        controls[i] = next;
+        return { delta, numExamples: outcome.numExamples, controlDelta };
       });
-      global = withShapes(
-        fedAvg(
-          global.map((w) => w.data),
-          contributions,
-        ),
-        global,
+      const aggregated = strategy.aggregateTrain(
+        global.map((w) => w.data),
+        contributions,
+        state,
+        sites.length,
       );
+      global = withShapes(aggregated.global, global);
+      state = aggregated.state;
       const totalExamples = contributions.reduce((a, c) => a + c.numExamples, 0);
       const entry: SimulatedRound = { round, meanTrainLoss: lossSum / totalExamples, trainMs };
       if (options.evaluateEveryRound) {

@@ -1,4 +1,4 @@
-import type { ModelSpec, TrainingConfig } from '@medfed/protocol';
+import type { ModelSpec, StrategyConfig, StrategyName, TrainingConfig } from '@medfed/protocol';
 
 /** Logistic regression over the 13 Fed-Heart-Disease features: FLamby's Linear(13, 1) + sigmoid. */
 export const HEART_DISEASE_MODEL: ModelSpec = { family: 'logistic-regression', inputDim: 13 };
@@ -42,3 +42,59 @@ export const HEART_DISEASE_DEFAULT_STUDY: { model: ModelSpec; training: Training
   training: { localSteps: 50, batchSize: 512, learningRate: 0.3, optimizer: 'sgd', l2: 0.15, proximalMu: 0 },
   rounds: 10,
 };
+
+/** One of FLamby's federated Fed-Heart-Disease recipes: a strategy, its client training and its server settings. */
+export interface FlambyStrategyRecipe {
+  /** FLamby's method name in its results CSVs (`Method` column), e.g. 'FedAdam100'. */
+  flambyMethod: string;
+  strategy: StrategyName;
+  training: TrainingConfig;
+  strategyConfig: StrategyConfig;
+  rounds: number;
+}
+
+/** FLamby's adaptive-optimizer server settings besides η (flamby/config_heart_disease.json, fed_opt.py). */
+const FLAMBY_FEDOPT = { beta1: 0.9, beta2: 0.999, tau: 1e-8 } as const;
+
+/**
+ * FLamby's Fed-Heart-Disease benchmark recipes (flamby/config_heart_disease.json; data/fed-heart-disease/PROVENANCE.md):
+ * every strategy runs 15 rounds of 100 local SGD updates of batch 4; client lr, server lr and μ per strategy.
+ */
+export const FLAMBY_HEART_STRATEGIES: readonly FlambyStrategyRecipe[] = [
+  { flambyMethod: 'FedAvg100', strategy: 'fedavg', training: FLAMBY_FEDAVG_TRAINING, strategyConfig: {}, rounds: FLAMBY_FEDAVG_ROUNDS },
+  {
+    flambyMethod: 'FedProx100',
+    strategy: 'fedprox',
+    training: { ...FLAMBY_FEDAVG_TRAINING, proximalMu: 0.01 },
+    strategyConfig: {},
+    rounds: FLAMBY_FEDAVG_ROUNDS,
+  },
+  {
+    flambyMethod: 'Scaffold100',
+    strategy: 'scaffold',
+    training: FLAMBY_FEDAVG_TRAINING,
+    strategyConfig: { serverLearningRate: 1 },
+    rounds: FLAMBY_FEDAVG_ROUNDS,
+  },
+  {
+    flambyMethod: 'FedAdam100',
+    strategy: 'fedadam',
+    training: { ...FLAMBY_FEDAVG_TRAINING, learningRate: 0.01 },
+    strategyConfig: { serverLearningRate: 0.01, ...FLAMBY_FEDOPT },
+    rounds: FLAMBY_FEDAVG_ROUNDS,
+  },
+  {
+    flambyMethod: 'FedYogi100',
+    strategy: 'fedyogi',
+    training: { ...FLAMBY_FEDAVG_TRAINING, learningRate: 0.003162 },
+    strategyConfig: { serverLearningRate: 0.01, ...FLAMBY_FEDOPT },
+    rounds: FLAMBY_FEDAVG_ROUNDS,
+  },
+  {
+    flambyMethod: 'FedAdagrad100',
+    strategy: 'fedadagrad',
+    training: { ...FLAMBY_FEDAVG_TRAINING, learningRate: 0.003162 },
+    strategyConfig: { serverLearningRate: 0.316228, ...FLAMBY_FEDOPT },
+    rounds: FLAMBY_FEDAVG_ROUNDS,
+  },
+];

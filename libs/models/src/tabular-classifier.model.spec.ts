@@ -18,8 +18,19 @@ const DATA: TabularSplit = {
 
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 
-/** Independent float64 reference: full-batch gradient descent on mean BCE + l2·‖w‖² + μ/2·‖θ − θ₀‖². */
-function referenceGd(w0: number[], b0: number, lr: number, l2: number, mu: number, steps: number): [number[], number] {
+/**
+ * Independent float64 reference: full-batch gradient descent on mean BCE + l2·‖w‖² + μ/2·‖θ − θ₀‖², plus a constant
+ * gradient correction (SCAFFOLD's c − c_i: [w correction, b correction]) added to every step.
+ */
+function referenceGd(
+  w0: number[],
+  b0: number,
+  lr: number,
+  l2: number,
+  mu: number,
+  steps: number,
+  correction: [number[], number] = [[0, 0, 0], 0],
+): [number[], number] {
   let w = [...w0];
   let b = b0;
   for (let s = 0; s < steps; s++) {
@@ -31,8 +42,8 @@ function referenceGd(w0: number[], b0: number, lr: number, l2: number, mu: numbe
       for (let j = 0; j < 3; j++) gw[j] += r * DATA.x[i * 3 + j];
       gb += r;
     }
-    w = w.map((wj, j) => wj - lr * (gw[j] + 2 * l2 * wj + mu * (wj - w0[j])));
-    b = b - lr * (gb + mu * (b - b0));
+    w = w.map((wj, j) => wj - lr * (gw[j] + 2 * l2 * wj + mu * (wj - w0[j]) + correction[0][j]));
+    b = b - lr * (gb + mu * (b - b0) + correction[1]);
   }
   return [w, b];
 }
@@ -140,6 +151,55 @@ describe('TabularClassifier', () => {
     m.dispose();
   });
 
+  it('adds a SCAFFOLD gradient correction to every SGD step (matches the float64 reference)', () => {
+    // Arrange: c − c_i = [0.2, −0.1, 0.05] for the kernel, −0.3 for the bias; full-batch SGD, 5 steps of lr 0.3
+    const m = TabularClassifier.create(LR, 7);
+    const [w0, b0] = m.getWeights();
+    const correction: [number[], number] = [[0.2, -0.1, 0.05], -0.3];
+    const [wRef, bRef] = referenceGd(Array.from(w0.data), b0.data[0], 0.3, 0, 0, 5, correction);
+    const gradientCorrection = [
+      { shape: [3, 1], data: Float32Array.from(correction[0]) },
+      { shape: [1], data: Float32Array.from([correction[1]]) },
+    ];
+
+    // Act
+    m.train(DATA, { ...BASE, batchSize: 6, localSteps: 5, learningRate: 0.3 }, 3, { gradientCorrection });
+
+    // Assert
+    const [w, b] = m.getWeights();
+    wRef.forEach((v, j) => expect(w.data[j]).toBeCloseTo(v, 5));
+    expect(b.data[0]).toBeCloseTo(bRef, 5);
+    expect(Array.from(gradientCorrection[0].data)).toEqual([0.2, -0.1, 0.05].map(Math.fround));
+    m.dispose();
+  });
+
+  it('applies the correction on the autodiff path too: one MLP step moves θ by an extra −lr·correction', () => {
+    // Arrange: same model, same batch, with and without a correction of 0.5 on every weight
+    const spec: ModelSpec = { family: 'mlp', inputDim: 3, hidden: [4] };
+    const config = { ...BASE, batchSize: 6, learningRate: 0.1 };
+    const plain = TabularClassifier.create(spec, 5);
+    const corrected = TabularClassifier.create(spec, 5);
+    const gradientCorrection = plain.getWeights().map((t) => ({ shape: t.shape, data: new Float32Array(t.data.length).fill(0.5) }));
+
+    // Act
+    plain.train(DATA, config, 1);
+    corrected.train(DATA, config, 1, { gradientCorrection });
+
+    // Assert: θ_corrected − θ_plain = −0.1·0.5 = −0.05 everywhere
+    const [a, b] = [plain.getWeights(), corrected.getWeights()];
+    b.forEach((t, l) => t.data.forEach((v, i) => expect(v - a[l].data[i]).toBeCloseTo(-0.05, 5)));
+    plain.dispose();
+    corrected.dispose();
+  });
+
+  it('rejects a misshapen gradient correction', () => {
+    const m = TabularClassifier.create(LR, 1);
+    const bad = [{ shape: [3], data: new Float32Array(3) }, { shape: [1], data: new Float32Array(1) }];
+    expect(() => m.train(DATA, BASE, 1, { gradientCorrection: bad })).toThrow(/gradientCorrection: tensor 0 is \[3\]/);
+    expect(() => m.train(DATA, BASE, 1, { gradientCorrection: [] })).toThrow(/gradientCorrection: got 0 tensors, model has 2/);
+    m.dispose();
+  });
+
   it('takes a first Adam step of lr·sign(gradient)', () => {
     // Arrange: Adam's first bias-corrected step is lr·g/(|g| + ε) ≈ lr·sign(g)
     const m = TabularClassifier.create(LR, 7);
@@ -204,10 +264,11 @@ describe('TabularClassifier', () => {
   it.each([
     ['sgd', { optimizer: 'sgd' as const }],
     ['adam + l2 + prox', { optimizer: 'adam' as const, l2: 0.01, proximalMu: 0.1 }],
-  ])('leaves no tensors behind (LR and MLP with dropout, %s)', (_label, overrides) => {
+  ])('leaves no tensors behind (LR and MLP with dropout, %s, with and without a correction)', (_label, overrides) => {
     for (const spec of [LR, { family: 'mlp', inputDim: 3, hidden: [5], dropout: 0.2 } as ModelSpec]) {
       const m = TabularClassifier.create(spec, 2);
       m.train(DATA, { ...BASE, localSteps: 7, ...overrides }, 2);
+      m.train(DATA, { ...BASE, localSteps: 3, ...overrides }, 2, { gradientCorrection: m.getWeights() });
       m.evaluate(DATA);
       m.predictProba(DATA.x, DATA.n);
       m.setWeights(m.getWeights());

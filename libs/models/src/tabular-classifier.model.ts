@@ -26,6 +26,15 @@ export interface TrainOutcome {
   meanLoss: number;
 }
 
+/** Optional extras of one `train` call. */
+export interface TrainOptions {
+  /**
+   * SCAFFOLD's correction c − c_i (server minus site control variate), one tensor per weight tensor in getWeights()
+   * order, added to the gradient of every local step (Karimireddy et al. 2020, Algorithm 1 line 10).
+   */
+  gradientCorrection?: readonly WeightTensor[];
+}
+
 /** A dense layer's variables. */
 interface DenseLayer {
   kernel: tf.Variable;
@@ -145,17 +154,23 @@ export class TabularClassifier {
    */
   setWeights(weights: readonly WeightTensor[]): void {
     const vars = this.variables;
+    this.assertShapes(weights, 'setWeights');
+    // Copied: the cpu backend would otherwise keep the caller's array as the variable's storage.
+    tf.tidy(() => weights.forEach((w, i) => vars[i].assign(tf.tensor(Float32Array.from(w.data), vars[i].shape))));
+  }
+
+  /** @throws RangeError unless `weights` has the model's tensor count, order and shapes. */
+  private assertShapes(weights: readonly WeightTensor[], what: string): void {
+    const vars = this.variables;
     if (weights.length !== vars.length) {
-      throw new RangeError(`setWeights: got ${weights.length} tensors, model has ${vars.length}`);
+      throw new RangeError(`${what}: got ${weights.length} tensors, model has ${vars.length}`);
     }
     weights.forEach((w, i) => {
       const expected = vars[i].shape;
       if (w.shape.length !== expected.length || w.shape.some((d, k) => d !== expected[k]) || w.data.length !== shapeSize(expected)) {
-        throw new RangeError(`setWeights: tensor ${i} is [${w.shape}] with ${w.data.length} values, expected [${expected}]`);
+        throw new RangeError(`${what}: tensor ${i} is [${w.shape}] with ${w.data.length} values, expected [${expected}]`);
       }
     });
-    // Copied: the cpu backend would otherwise keep the caller's array as the variable's storage.
-    tf.tidy(() => weights.forEach((w, i) => vars[i].assign(tf.tensor(Float32Array.from(w.data), vars[i].shape))));
   }
 
   /** Logits [n, 1]. Dropout only when `dropoutSeed` is given (training). */
@@ -184,12 +199,16 @@ export class TabularClassifier {
    * Logistic regression uses its closed-form gradient (one matMul each way): for a model this small, tfjs's
    * per-op overhead dominates and autodiff would triple the step time. MLPs use autodiff.
    *
+   * With `options.gradientCorrection` = c − c_i (SCAFFOLD, Karimireddy et al. 2020), that constant is added to
+   * every step's gradient: y ← y − η·(g(y) + c − c_i) under SGD, the update SCAFFOLD's analysis assumes.
+   *
    * @param data training rows; `dim` must equal spec.inputDim.
    * @param config the site's training settings.
    * @param seed fixes batch order (and dropout masks).
-   * @throws RangeError on an invalid config or data of the wrong width.
+   * @param options.gradientCorrection one tensor per weight tensor, shaped like getWeights().
+   * @throws RangeError on an invalid config, data of the wrong width or a misshapen correction.
    */
-  train(data: TabularSplit, config: TrainingConfig, seed: number): TrainOutcome {
+  train(data: TabularSplit, config: TrainingConfig, seed: number, options: TrainOptions = {}): TrainOutcome {
     validateConfig(config);
     if (data.dim !== this.spec.inputDim) {
       throw new RangeError(`train: data has dim ${data.dim}, model expects ${this.spec.inputDim}`);
@@ -198,9 +217,13 @@ export class TabularClassifier {
       throw new RangeError('train: data has no rows');
     }
     const vars = this.variables;
+    if (options.gradientCorrection !== undefined) {
+      this.assertShapes(options.gradientCorrection, 'train: gradientCorrection');
+    }
     const optimizer: tf.Optimizer =
       config.optimizer === 'adam' ? tf.train.adam(config.learningRate) : tf.train.sgd(config.learningRate);
     const anchors = config.proximalMu > 0 ? vars.map((v) => tf.keep(v.clone())) : [];
+    const corrections = (options.gradientCorrection ?? []).map((w, i) => tf.tensor(Float32Array.from(w.data), vars[i].shape));
     const rng = createRng(deriveSeed(seed, 0xba7c));
     const sampler = new BatchSampler(data, config.batchSize, rng);
     const closedForm = this.spec.family === 'logistic-regression';
@@ -212,8 +235,8 @@ export class TabularClassifier {
         const lossTensor = tf.tidy(() => {
           const batch: Batch = { x: tf.tensor2d(xs, [size, data.dim]), y: tf.tensor2d(ys, [size, 1]), size };
           return closedForm
-            ? this.logisticStep(batch, config, optimizer, anchors)
-            : this.autodiffStep(batch, config, optimizer, anchors, deriveSeed(seed, s));
+            ? this.logisticStep(batch, config, optimizer, anchors, corrections)
+            : this.autodiffStep(batch, config, optimizer, anchors, corrections, deriveSeed(seed, s));
         });
         lossSum += lossTensor.dataSync()[0];
         lossTensor.dispose();
@@ -222,12 +245,19 @@ export class TabularClassifier {
     } finally {
       optimizer.dispose();
       anchors.forEach((a) => a.dispose());
+      corrections.forEach((c) => c.dispose());
     }
     return { numExamples: data.n, steps: config.localSteps, meanLoss: lossSum / seen };
   }
 
   /** One SGD/Adam step for logistic regression; returns the batch's summed BCE. */
-  private logisticStep(batch: Batch, config: TrainingConfig, optimizer: tf.Optimizer, anchors: tf.Tensor[]): tf.Scalar {
+  private logisticStep(
+    batch: Batch,
+    config: TrainingConfig,
+    optimizer: tf.Optimizer,
+    anchors: tf.Tensor[],
+    corrections: tf.Tensor[],
+  ): tf.Scalar {
     const { kernel, bias } = this.layers[0];
     const z = tf.add(tf.matMul(batch.x, kernel as tf.Tensor2D), bias);
     // d(mean BCE)/dz = (σ(z) − y) / batch
@@ -241,6 +271,10 @@ export class TabularClassifier {
       dKernel = tf.add(dKernel, tf.mul(tf.sub(kernel, anchors[0]), config.proximalMu));
       dBias = tf.add(dBias, tf.mul(tf.sub(bias, anchors[1]), config.proximalMu));
     }
+    if (corrections.length > 0) {
+      dKernel = tf.add(dKernel, corrections[0]);
+      dBias = tf.add(dBias, corrections[1]);
+    }
     optimizer.applyGradients({ [kernel.name]: dKernel, [bias.name]: dBias });
     return tf.sum(tf.sub(tf.softplus(z), tf.mul(batch.y, z)));
   }
@@ -251,6 +285,7 @@ export class TabularClassifier {
     config: TrainingConfig,
     optimizer: tf.Optimizer,
     anchors: tf.Tensor[],
+    corrections: tf.Tensor[],
     dropoutSeed: number,
   ): tf.Scalar {
     const vars = this.variables;
@@ -274,6 +309,11 @@ export class TabularClassifier {
       }
       return objective as tf.Scalar;
     }, vars);
+    if (corrections.length > 0) {
+      vars.forEach((v, i) => {
+        grads[v.name] = tf.add(grads[v.name], corrections[i]);
+      });
+    }
     optimizer.applyGradients(grads);
     return bceSum as unknown as tf.Scalar;
   }

@@ -53,7 +53,7 @@ export type StrategyName = (typeof STRATEGIES)[number];
 export interface StrategyConfig {
   /** Server learning rate η of FedAdam/FedYogi/FedAdagrad and SCAFFOLD's global step size. Default 1 for SCAFFOLD, 0.1 otherwise. */
   serverLearningRate?: number;
-  /** FedAdam/FedYogi first-moment decay β1. Default 0.9. */
+  /** First-moment decay β1 of FedAdam, FedYogi and FedAdagrad (as in Reddi et al. and FLamby). Default 0.9. */
   beta1?: number;
   /** FedAdam/FedYogi second-moment decay β2. Default 0.99. */
   beta2?: number;
