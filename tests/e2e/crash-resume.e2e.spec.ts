@@ -11,6 +11,7 @@ import { decodeTensors } from '@medfed/protocol';
 import { heartDemoStudy } from '@medfed/demo';
 import type { TrainingMetrics } from '@medfed/coordinator-core';
 import { ProcessFederation } from './federation-harness';
+import { verifyAuditLog } from '@medfed/audit';
 
 const ROUNDS = 4;
 
@@ -89,6 +90,8 @@ describe('stragglers and dropouts', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     await federation.killNode('hungarian');
+    // Killed without warning, its audit log still verifies up to its last entry.
+    expect(verifyAuditLog(join(dir, 'hungarian', 'state', 'audit.jsonl'))).toMatchObject({ ok: true });
     federation.startNode('hungarian');
     const status = await federation.waitForStudy(study.id);
     expect(status.study.status).toBe('completed');

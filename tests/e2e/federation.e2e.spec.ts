@@ -14,6 +14,8 @@ import { TabularClassifier } from '@medfed/models';
 import { EnvelopeCodec, Events } from '@medfed/protocol';
 import { NodeProcess, REPO_ROOT, bytesSentFromLog, heartDemoStudy, spawnNodeProcess, stopNodeProcesses } from '@medfed/demo';
 import { initNode, loadNodeConfig, startNode } from '@medfed/node-runtime';
+import { readAuditLog, verifyAuditLog } from '@medfed/audit';
+import { sha256Hex } from '@medfed/crypto';
 
 const DATA = join(REPO_ROOT, 'data', 'fed-heart-disease');
 
@@ -146,6 +148,31 @@ describe('a federation of four hospitals on loopback', () => {
       const bytes = received.filter((r) => connections.has(r.connectionId)).reduce((s, r) => s + r.frame.length, 0);
       expect(bytesSentFromLog(node.logPath)).toBe(bytes);
     }
+  });
+
+  it("keeps at every node an audit log that verifies, accounts for every byte sent, and holds no patient value", () => {
+    for (const node of nodes) {
+      const path = join(dir, 'nodes', node.name, 'state', 'audit.jsonl');
+      const result = verifyAuditLog(path);
+      expect(result).toMatchObject({ ok: true });
+      const entries = readAuditLog(path);
+      const sent = entries.filter((e) => e.event === 'message.sent');
+      // Bytes and hashes in the log are those of the frames the coordinator received from this node.
+      const id = nodeIds.get(node.name);
+      const connections = new Set(received.filter((r) => r.nodeId === id).map((r) => r.connectionId));
+      const frames = received.filter((r) => connections.has(r.connectionId));
+      expect(sent.reduce((s, e) => s + Number(e.details['bytes']), 0)).toBe(frames.reduce((s, r) => s + r.frame.length, 0));
+      expect(sent.map((e) => e.details['sha256']).sort()).toEqual(frames.map((r) => sha256Hex(r.frame)).sort());
+      // Each accepted update has its receipt in the log, matching a frame the node sent.
+      const receipts = entries.filter((e) => e.event === 'receipt.stored');
+      expect(receipts.length).toBeGreaterThanOrEqual(4);
+      expect(receipts.every((e) => e.details['matchesSentFrame'] === true)).toBe(true);
+      // No raw value of the node's patients, as text, anywhere in the log.
+      const text = readFileSync(path, 'utf8');
+      const file = readFileSync(join(DATA, `processed.${node.name}.data`), 'utf8');
+      for (const line of file.split('\n').filter((l) => l.length > 10)) expect(text).not.toContain(line.slice(0, 16));
+    }
+    expect(verifyAuditLog(running.auditLogPath)).toMatchObject({ ok: true });
   });
 
   it('refuses a replayed update and a replayed hello, and never counts them', async () => {

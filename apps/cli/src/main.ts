@@ -9,6 +9,7 @@ const coordinatorApi = () => import('@medfed/coordinator-api');
 const nodeRuntime = () => import('@medfed/node-runtime');
 const demo = () => import('@medfed/demo');
 const crypto = () => import('@medfed/crypto');
+const auditLib = () => import('@medfed/audit');
 
 const int = (name: string) => (value: string): number => {
   const n = Number(value);
@@ -199,6 +200,58 @@ export function buildCli(): Command {
       await new Promise((r) => setTimeout(r, 2000));
     }
   });
+
+  // ---- audit (privacy officer) ----
+  const audit = program.command('audit').description("verify, summarise and export an audit log (a node's or the coordinator's), without trusting anyone");
+  audit
+    .command('verify')
+    .description('check the hash chain and every signature; exit 0 only when the whole log verifies')
+    .argument('<path>', 'audit log (JSON Lines)')
+    .option('--signer <base64>', "pin the expected signer's Ed25519 public key (default: the first entry's signer)")
+    .option('--last-receipt <seq:hash>', 'an entry a receipt or an earlier export vouched for, to detect a cut-off tail')
+    .action(async (path: string, o: { signer?: string; lastReceipt?: string }) => {
+      const { verifyAuditLog } = await auditLib();
+      let lastReceipt: { seq: number; hash: string } | undefined;
+      if (o.lastReceipt) {
+        const [seq, hash] = o.lastReceipt.split(':');
+        lastReceipt = { seq: Number(seq), hash };
+      }
+      const result = verifyAuditLog(path, { expectedSigner: o.signer, lastReceipt });
+      if (result.ok) {
+        process.stdout.write(`OK: ${result.entries} entries, chain and signatures verified; signer ${result.signer}; last hash ${result.lastHash}\n`);
+        return;
+      }
+      const p = result.firstProblem;
+      process.stdout.write(`FAILED at entry ${p?.seq ?? '?'} (line ${p?.line ?? '?'}): ${p?.reason}: ${p?.message}\n`);
+      process.exitCode = 1;
+    });
+  audit
+    .command('report')
+    .description('a readable summary: approvals, what left (messages, bytes, to whom, per study), privacy budget, refusals')
+    .argument('<path>', 'audit log (JSON Lines)')
+    .option('--since <date>', 'only entries at or after this date (ISO 8601)')
+    .option('--study <id>', 'only this study')
+    .addOption(new Option('--format <format>', 'output format').choices(['md', 'json', 'csv']).default('md'))
+    .action(async (path: string, o: { since?: string; study?: string; format: 'md' | 'json' | 'csv' }) => {
+      const { buildAuditReport, formatAuditReport, readAuditLog, verifyAuditLog } = await auditLib();
+      const verified = verifyAuditLog(path);
+      if (!verified.ok) process.stderr.write(`warning: this log does not verify (${verified.firstProblem?.reason} at entry ${verified.firstProblem?.seq}); run medfed audit verify\n`);
+      const since = o.since ? new Date(o.since) : undefined;
+      if (since && Number.isNaN(since.getTime())) throw new Error(`--since is not a date: ${o.since}`);
+      process.stdout.write(formatAuditReport(buildAuditReport(readAuditLog(path), { since, studyId: o.study }), o.format) + '\n');
+      if (!verified.ok) process.exitCode = 1;
+    });
+  audit
+    .command('export')
+    .description('write the log as JSON Lines that `medfed audit verify` accepts on its own (verified entries only)')
+    .argument('<path>', 'audit log (JSON Lines)')
+    .requiredOption('--out <file>', 'where to write the copy')
+    .action(async (path: string, o: { out: string }) => {
+      const { exportAuditLog } = await auditLib();
+      const result = exportAuditLog(path, o.out);
+      process.stdout.write(`${result.ok ? 'exported' : 'exported the verified part of'} ${result.entries} entries to ${o.out}\n`);
+      if (!result.ok) process.exitCode = 1;
+    });
 
   // ---- demo ----
   program

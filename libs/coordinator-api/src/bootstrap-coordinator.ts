@@ -6,6 +6,7 @@ import { AddressInfo } from 'node:net';
 import { Coordinator, CoordinatorLogger, JsonLinesLogger, faultPointFromEnv } from '@medfed/coordinator-core';
 import { CoordinatorStore, openSqliteStore } from '@medfed/coordinator-store';
 import { Identity, loadIdentity } from '@medfed/crypto';
+import { AuditLog } from '@medfed/audit';
 import { BackendInfo, TabularClassifier, initBackend } from '@medfed/models';
 import { CoordinatorConfig } from './coordinator-config';
 import { CoordinatorModule } from './coordinator.module';
@@ -22,6 +23,8 @@ export interface RunningCoordinator {
   /** http://host:port that nodes and operators use. */
   url: string;
   backend: BackendInfo;
+  /** The coordinator's own audit log. */
+  auditLogPath: string;
   close(): Promise<void>;
 }
 
@@ -44,12 +47,15 @@ export async function bootstrapCoordinator(config: CoordinatorConfig, options: B
   const backend = await initBackend('cpu');
   const identity = loadIdentity(config.identityFile);
   const store = openSqliteStore(config.databasePath);
+  const audit = AuditLog.open(config.auditLogPath, identity);
+  audit.append('coordinator.started', { backend: backend.name, maxFrameBytes: config.maxFrameBytes });
   const connections = new SocketConnectionRegistry();
   const coordinator = new Coordinator({
     store,
     identity,
     connections,
     logger,
+    audit,
     maxFrameBytes: config.maxFrameBytes,
     maxSkewMs: config.maxSkewMs,
     dispatchRetryMs: options.dispatchRetryMs,
@@ -92,12 +98,15 @@ export async function bootstrapCoordinator(config: CoordinatorConfig, options: B
     identity,
     url,
     backend,
+    auditLogPath: audit.path,
     close: async () => {
       if (closed) return;
       closed = true;
       coordinator.shutdown();
       await app.close();
       store.close();
+      audit.append('coordinator.stopped', {});
+      audit.close();
       logger.info('coordinator.stopped', {});
     },
   };

@@ -116,6 +116,18 @@ describe('coordinator app (NestJS + Socket.IO)', () => {
     expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/api/studies', '/api/studies/{id}/launch', '/api/nodes', '/api/health']));
   });
 
+  it('serves its audit log to the privacy-officer role only, and it verifies', async () => {
+    const get = (path: string, token: string) => fetch(`${running.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await get('/api/audit/log', init.adminToken)).status).toBe(401);
+    expect((await get('/api/studies', init.privacyOfficerToken)).status).toBe(401);
+    const log = (await (await get('/api/audit/log', init.privacyOfficerToken)).json()) as { event: string }[];
+    expect(log[0].event).toBe('coordinator.started');
+    expect(log.map((e) => e.event)).toContain('enrolment');
+    expect(await (await get('/api/audit/verify', init.privacyOfficerToken)).json()).toMatchObject({ ok: true, signer: init.signingPublicKey });
+    const node = (await admin.listNodes()).find((n) => n.name === 'gateway-test');
+    expect(await (await get(`/api/audit/sites/${node?.id}`, init.privacyOfficerToken)).json()).toMatchObject({ nodeId: node?.id, contributions: 0 });
+  });
+
   it('remembers nodes, studies and model versions after a restart on the same database file', async () => {
     const study = await admin.createStudy(tinyStudySpec({ minSites: 1 }));
     await admin.launchStudy(study.id);

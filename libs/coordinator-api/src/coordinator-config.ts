@@ -18,6 +18,10 @@ export interface CoordinatorConfig {
   maxFrameBytes: number;
   /** Accepted clock skew between nodes and the coordinator. */
   maxSkewMs: number;
+  /** The coordinator's audit log (JSON Lines, hash-chained, signed); default next to the database. */
+  auditLogPath: string;
+  /** Bearer token of the read-only privacy-officer role (audit endpoints); null disables those endpoints. */
+  privacyOfficerToken: string | null;
 }
 
 /** Raised when a config file is missing, unreadable or has a bad field; names the file and the field. */
@@ -61,5 +65,16 @@ export function loadCoordinatorConfig(path: string): CoordinatorConfig {
     adminToken,
     maxFrameBytes: int('maxFrameBytes', DEFAULT_MAX_FRAME_BYTES, 1024, 1024 * 1024 * 1024),
     maxSkewMs: int('maxSkewMs', 300_000, 1_000, 86_400_000),
+    auditLogPath: resolve(base, typeof obj['auditLogPath'] === 'string' ? (obj['auditLogPath'] as string) : 'coordinator-audit.jsonl'),
+    privacyOfficerToken: privacyOfficerToken(obj, path, adminToken),
   };
+}
+
+function privacyOfficerToken(obj: Record<string, unknown>, path: string, adminToken: string): string | null {
+  const token = obj['privacyOfficerToken'];
+  if (token === undefined || token === null) return null;
+  if (typeof token !== 'string' || token.length < 16) throw new CoordinatorConfigError(`${path}: "privacyOfficerToken" must be a string of at least 16 characters`);
+  // Separate roles: an operator token must not also open the privacy officer's view, nor the reverse.
+  if (token === adminToken) throw new CoordinatorConfigError(`${path}: "privacyOfficerToken" must differ from "adminToken"`);
+  return token;
 }

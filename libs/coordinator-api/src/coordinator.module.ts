@@ -3,6 +3,7 @@ import { Coordinator, CoordinatorLogger } from '@medfed/coordinator-core';
 import { Identity } from '@medfed/crypto';
 import { CoordinatorConfig } from './coordinator-config';
 import { CONNECTIONS, COORDINATOR, COORDINATOR_CONFIG, COORDINATOR_IDENTITY, COORDINATOR_LOGGER } from './coordinator.tokens';
+import { AuditController } from './audit.controller';
 import { HealthController } from './health.controller';
 import { NodesController } from './nodes.controller';
 import { NodesGateway } from './nodes.gateway';
@@ -24,7 +25,7 @@ export class CoordinatorModule {
   static forRuntime(runtime: CoordinatorRuntime): DynamicModule {
     return {
       module: CoordinatorModule,
-      controllers: [HealthController, NodesController, StudiesController],
+      controllers: [HealthController, NodesController, StudiesController, AuditController],
       providers: [
         { provide: COORDINATOR_CONFIG, useValue: runtime.config },
         { provide: COORDINATOR_IDENTITY, useValue: runtime.identity },

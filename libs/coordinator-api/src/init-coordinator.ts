@@ -11,6 +11,7 @@ export interface InitializedCoordinator {
   signingPublicKey: string;
   fingerprint: string;
   adminToken: string;
+  privacyOfficerToken: string;
 }
 
 /**
@@ -28,7 +29,8 @@ export function initCoordinator(dir: string, options: { host?: string; port?: nu
   saveIdentity(identityPath, identity);
   savePublicIdentity(publicIdentityPath, publicIdentity(identity));
   const adminToken = Buffer.from(randomBytes(24)).toString('base64url');
-  const config: Omit<CoordinatorConfig, 'databasePath' | 'identityFile'> & { databasePath: string; identityFile: string } = {
+  const privacyOfficerToken = Buffer.from(randomBytes(24)).toString('base64url');
+  const config: CoordinatorConfig = {
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 7400,
     databasePath: 'coordinator.sqlite',
@@ -36,6 +38,8 @@ export function initCoordinator(dir: string, options: { host?: string; port?: nu
     adminToken,
     maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
     maxSkewMs: 300_000,
+    auditLogPath: 'coordinator-audit.jsonl',
+    privacyOfficerToken,
   };
   writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
   return {
@@ -45,5 +49,6 @@ export function initCoordinator(dir: string, options: { host?: string; port?: nu
     signingPublicKey: toBase64(identity.signing.publicKey),
     fingerprint: keyFingerprint(identity.signing.publicKey),
     adminToken,
+    privacyOfficerToken,
   };
 }

@@ -13,6 +13,7 @@ import {
 } from '@medfed/protocol';
 import { generateIdentity } from '@medfed/crypto';
 import { craftFrame } from '@medfed/protocol/testing';
+import { MemoryAuditSink } from '@medfed/audit/testing';
 import { CoordinatorStore, InMemoryStore, openSqliteStore } from '@medfed/coordinator-store';
 import { Coordinator } from './coordinator';
 import { MemoryLogger } from './coordinator-logger';
@@ -25,16 +26,18 @@ const coordinatorIdentity = generateIdentity();
 function makeCoordinator(store: CoordinatorStore = new InMemoryStore()) {
   const connections = new RecordingConnections();
   const logger = new MemoryLogger();
+  const audit = new MemoryAuditSink();
   const coordinator = new Coordinator({
     store,
     identity: coordinatorIdentity,
     connections,
     logger,
+    audit,
     maxFrameBytes: 1 << 20,
     initialWeights: () => tinyInitialWeights(),
     dispatchRetryMs: 10,
   });
-  return { coordinator, connections, logger, store };
+  return { coordinator, connections, logger, store, audit };
 }
 
 function enrolAndConnect(coordinator: Coordinator, connections: RecordingConnections, ...names: string[]): TestSite[] {
@@ -81,7 +84,7 @@ function latestTask(site: TestSite, connections: RecordingConnections): TrainTas
 describe('Coordinator rounds', () => {
   it('runs a study end to end: sealed tasks, FedAvg weighted by examples, evaluation from counts', async () => {
     // Arrange
-    const { coordinator, connections } = makeCoordinator();
+    const { coordinator, connections, audit } = makeCoordinator();
     const [a, b] = enrolAndConnect(coordinator, connections, 'alpha', 'beta');
     const study = coordinator.studies.create(tinyStudySpec({ rounds: 1 }));
 
@@ -127,6 +130,13 @@ describe('Coordinator rounds', () => {
     expect(metrics.meanSiteAccuracy).toBeCloseTo((0.8 + 0.5) / 2, 12);
     expect(metrics.worstSite).toMatchObject({ name: 'beta', accuracy: 0.5 });
     expect(coordinator.store.getStudy(study.id)?.status).toBe('completed');
+    // The coordinator's audit record: enrolments, each accepted contribution with its frame hash, the saved model.
+    const events = audit.entries.map((e) => e.event);
+    expect(events.filter((e) => e === 'enrolment')).toHaveLength(2);
+    expect(events.filter((e) => e === 'contribution.accepted')).toHaveLength(4);
+    const accepted = audit.entries.find((e) => e.event === 'contribution.accepted' && e.details['nodeId'] === a.nodeId);
+    expect(accepted?.details).toMatchObject({ kind: 'train-result', round: 1, sha256: receipt.frameSha256, numExamples: 30 });
+    expect(audit.entries.find((e) => e.event === 'model.saved')?.details).toMatchObject({ studyId: study.id, version: 1, contributors: [a.nodeId, b.nodeId] });
     coordinator.shutdown();
   });
 

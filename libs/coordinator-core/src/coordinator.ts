@@ -1,5 +1,6 @@
 import { EnvelopeCodec, ModelSpec, WeightTensor } from '@medfed/protocol';
 import { Identity } from '@medfed/crypto';
+import { AuditSink } from '@medfed/audit';
 import { CoordinatorStore } from '@medfed/coordinator-store';
 import { ConnectionRegistry } from './connection-registry';
 import { CoordinatorLogger } from './coordinator-logger';
@@ -15,6 +16,8 @@ export interface CoordinatorOptions {
   identity: Identity;
   connections: ConnectionRegistry;
   logger: CoordinatorLogger;
+  /** The coordinator's own signed, hash-chained record: accepted contributions, receipts, refusals, models saved. */
+  audit: AuditSink;
   initialWeights: (model: ModelSpec, seed: number) => WeightTensor[];
   /** Largest frame accepted from (and announced to) nodes, in bytes. */
   maxFrameBytes: number;
@@ -52,13 +55,14 @@ export class Coordinator {
       messenger,
       connections: options.connections,
       logger: options.logger,
+      audit: options.audit,
       initialWeights: options.initialWeights,
       now,
       dispatchRetryMs: options.dispatchRetryMs,
       dispatchGraceMs: options.dispatchGraceMs,
       faultPoint: options.faultPoint,
     });
-    this.enrolment = new EnrolmentService(options.store, options.logger, now);
+    this.enrolment = new EnrolmentService(options.store, options.logger, now, options.audit);
     this.studies = new StudiesService(options.store, this.engine, options.logger, now);
     this.frames = new FrameHandler(
       codec,
@@ -70,6 +74,7 @@ export class Coordinator {
       options.logger,
       options.maxFrameBytes,
       now,
+      options.audit,
     );
   }
 

@@ -2,6 +2,7 @@ import { fromBase64, keyFingerprint, randomBytes, sha256Hex, toBase64, ED25519_P
 import { CoordinatorStore, NodeRecord } from '@medfed/coordinator-store';
 import { CoordinatorError } from './coordinator-errors';
 import { CoordinatorLogger } from './coordinator-logger';
+import { AuditSink } from '@medfed/audit';
 
 /** Bytes of randomness in a one-time enrolment token. */
 export const ENROLMENT_TOKEN_BYTES = 32;
@@ -16,6 +17,7 @@ export class EnrolmentService {
     private readonly store: CoordinatorStore,
     private readonly logger: CoordinatorLogger,
     private readonly now: () => number = Date.now,
+    private readonly audit: AuditSink | null = null,
   ) {}
 
   /** Puts a node's public keys on the allow-list (idempotent for the same key; renames it). */
@@ -39,6 +41,7 @@ export class EnrolmentService {
       lastSeenAt: existing?.lastSeenAt ?? null,
     };
     this.store.upsertNode(record);
+    this.audit?.append('enrolment', { action: 'enrolled', nodeId: id, name: input.name });
     this.logger.info('node.enrolled', { nodeId: id, name: input.name });
     return record;
   }
@@ -49,6 +52,7 @@ export class EnrolmentService {
     if (!node) throw new CoordinatorError('NOT_ENROLLED', `no node with id ${nodeId}`);
     const revoked = { ...node, status: 'revoked' as const };
     this.store.upsertNode(revoked);
+    this.audit?.append('enrolment', { action: 'revoked', nodeId });
     this.logger.warn('node.revoked', { nodeId });
     return revoked;
   }

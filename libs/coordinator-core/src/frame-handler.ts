@@ -21,6 +21,7 @@ import { CoordinatorLogger } from './coordinator-logger';
 import { EnrolmentService } from './enrolment.service';
 import { Messenger } from './messenger';
 import { RoundEngine } from './round-engine';
+import { AuditSink } from '@medfed/audit';
 
 /** The kinds a node may send, and the only ones the coordinator will decode. */
 const NODE_KINDS: readonly MessageKind[] = [
@@ -46,6 +47,7 @@ export class FrameHandler {
     private readonly logger: CoordinatorLogger,
     private readonly maxFrameBytes: number,
     private readonly now: () => number = Date.now,
+    private readonly audit: AuditSink | null = null,
   ) {}
 
   /** Handles one frame from one socket. Never throws. */
@@ -140,11 +142,22 @@ export class FrameHandler {
       bytes: opened.frameBytes,
       sha256: opened.frameSha256,
     });
-    this.messenger.send<ReceiptBody>(node.id, MessageKind.Receipt, {
+    const sent = this.messenger.send<ReceiptBody>(node.id, MessageKind.Receipt, {
       studyId: receipt.studyId,
       round: receipt.round,
       body: receipt,
       seal: false,
+    });
+    // One entry per contribution: what arrived (its exact bytes' hash) and the receipt that vouches for it.
+    this.audit?.append('contribution.accepted', {
+      nodeId: node.id,
+      kind: opened.header.kind,
+      studyId: receipt.studyId,
+      round: receipt.round,
+      bytes: opened.frameBytes,
+      sha256: opened.frameSha256,
+      numExamples: receipt.numExamples,
+      receiptBytes: sent.bytes,
     });
   }
 
@@ -155,6 +168,11 @@ export class FrameHandler {
       this.logger.error('message.failed', { connectionId: ctx.connectionId, nodeId: ctx.nodeId, error: err instanceof Error ? err.stack ?? err.message : String(err) });
     } else {
       this.logger.warn('message.rejected', { connectionId: ctx.connectionId, nodeId: ctx.nodeId, code, message });
+    }
+    try {
+      this.audit?.append('input.rejected', { nodeId: ctx.nodeId, code });
+    } catch (auditErr) {
+      this.logger.error('audit.write-failed', { error: auditErr instanceof Error ? auditErr.message : String(auditErr) });
     }
     try {
       this.store.addSiteEvent({ at: this.now(), nodeId: ctx.nodeId, kind: 'rejected', studyId: null, round: null, detail: `${code}: ${message}` });

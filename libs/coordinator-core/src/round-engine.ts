@@ -24,6 +24,8 @@ import { ConnectionRegistry } from './connection-registry';
 import { CoordinatorError } from './coordinator-errors';
 import { CoordinatorLogger } from './coordinator-logger';
 import { Messenger } from './messenger';
+import { AuditSink } from '@medfed/audit';
+import { sha256Hex } from '@medfed/crypto';
 import { evaluationMetrics, trainingMetrics } from './round-metrics';
 import { sampleSites } from './site-sampling';
 import { decodeStrategyState, encodeStrategyState } from './strategy-state.codec';
@@ -47,6 +49,8 @@ export interface RoundEngineOptions {
   messenger: Messenger;
   connections: ConnectionRegistry;
   logger: CoordinatorLogger;
+  /** Where saved model versions are recorded (hash of the weights, round, contributors). */
+  audit?: AuditSink;
   /** Builds the version-0 global model of a study (the models lib, seeded by the study). */
   initialWeights: (model: ModelSpec, seed: number) => WeightTensor[];
   now?: () => number;
@@ -84,6 +88,7 @@ export class RoundEngine extends EventEmitter {
   private readonly messenger: Messenger;
   private readonly connections: ConnectionRegistry;
   private readonly logger: CoordinatorLogger;
+  private readonly audit: AuditSink | null;
   private readonly initialWeights: RoundEngineOptions['initialWeights'];
   private readonly now: () => number;
   private readonly dispatchRetryMs: number;
@@ -99,6 +104,7 @@ export class RoundEngine extends EventEmitter {
     this.messenger = options.messenger;
     this.connections = options.connections;
     this.logger = options.logger;
+    this.audit = options.audit ?? null;
     this.initialWeights = options.initialWeights;
     this.now = options.now ?? Date.now;
     this.dispatchRetryMs = options.dispatchRetryMs ?? 500;
@@ -538,6 +544,14 @@ export class RoundEngine extends EventEmitter {
         this.store.updateStudy(studyId, { latestModelVersion: version, updatedAt: this.now() });
       });
       this.models.set(studyId, { version, tensors, state: next.state });
+      this.audit?.append('model.saved', {
+        studyId,
+        version,
+        round: roundNo,
+        strategy: study.spec.strategy,
+        weightsSha256: sha256Hex(encodeTensors(tensors)),
+        contributors: contributions.map((c) => c.nodeId),
+      });
       this.faultPoint('after-save', studyId, roundNo, kind);
     } else {
       metrics = evaluationMetrics(contributions, names) as unknown as Record<string, unknown>;

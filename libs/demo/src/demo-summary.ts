@@ -39,6 +39,8 @@ export interface DemoSummary {
   bytesSentPerNode: Record<string, number>;
   history: DemoRound[];
   workdir: string;
+  /** Every audit log the run produced: the coordinator's and each node's (verify with `medfed audit verify`). */
+  auditLogs: string[];
 }
 
 const pct = (x: number | null): string => (x === null ? '   n/a' : `${(x * 100).toFixed(1).padStart(5)}%`);

@@ -116,6 +116,7 @@ export async function runHeartDemo(options: HeartDemoOptions = {}): Promise<Demo
       bytesSentPerNode,
       history,
       workdir,
+      auditLogs: [running.auditLogPath, ...HEART_DISEASE_CENTERS.map((c) => join(workdir, 'nodes', c, 'state', 'audit.jsonl'))],
     };
     print(formatSummaryTable(summary));
     if (options.jsonPath) {

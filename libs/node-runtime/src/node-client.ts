@@ -20,8 +20,9 @@ import {
   eventForKind,
   peekHeader,
 } from '@medfed/protocol';
-import { Identity, fromBase64, sha256Hex, toBase64, ED25519_PUBLIC_KEY_BYTES, X25519_KEY_BYTES } from '@medfed/crypto';
+import { Identity, fromBase64, keyFingerprint, sha256Hex, toBase64, ED25519_PUBLIC_KEY_BYTES, X25519_KEY_BYTES } from '@medfed/crypto';
 import { Logger } from '@medfed/observability';
+import { AuditSink, AuditValue } from '@medfed/audit';
 import { checkTask } from './local-policy';
 import { LocalTrainer, SchemaMismatchError } from './local-trainer';
 import { NodeConfig } from './node-config';
@@ -69,6 +70,7 @@ export class NodeClient {
     private readonly trainer: LocalTrainer,
     private readonly logger: Logger,
     private readonly backendName: string,
+    private readonly audit: AuditSink,
     private readonly now: () => number = Date.now,
   ) {
     this.coordinatorKey = fromBase64(config.coordinatorSigningPublicKey, ED25519_PUBLIC_KEY_BYTES);
@@ -133,6 +135,7 @@ export class NodeClient {
     await this.queue;
     this.socket?.disconnect();
     this.logger.info('node.stopped', { framesSent: this.stats.frames, bytesSent: this.stats.bytes });
+    this.record('node.stopped', { framesSent: this.stats.frames, bytesSent: this.stats.bytes });
   }
 
   get ready(): boolean {
@@ -169,6 +172,7 @@ export class NodeClient {
       return;
     }
     this.logger.info('task.training', { ...where, localSteps: task.training.localSteps });
+    this.record('round.joined', { ...where, kind: 'train', strategy: task.strategy ?? 'fedavg', received: msg.frameSha256 });
     let result;
     try {
       result = this.trainer.train(task, msg.tensors, task.strategy === 'scaffold' ? this.controls.load(task.studyId) : null);
@@ -219,6 +223,7 @@ export class NodeClient {
       this.failTask(task.studyId, task.round, err);
       return;
     }
+    this.record('model.evaluated', { studyId: task.studyId, round: task.round, modelVersion: task.modelVersion, numExamples: body.numExamples, suppressed: body.suppressed });
     this.send<EvaluateResultBody>(MessageKind.EvaluateResult, task.studyId, task.round, body);
     this.logger.info('task.evaluated', {
       studyId: task.studyId,
@@ -236,6 +241,14 @@ export class NodeClient {
     const matches = sent !== undefined && sent.studyId === msg.body.studyId && sent.round === msg.body.round;
     const entry = { at: this.now(), ...msg.body, matchesSentFrame: matches, receiptFrameSha256: msg.frameSha256 };
     appendFileSync(join(this.config.stateDir, 'receipts.jsonl'), JSON.stringify(entry) + '\n');
+    this.record('receipt.stored', {
+      studyId: msg.body.studyId,
+      round: msg.body.round,
+      frameSha256: msg.body.frameSha256,
+      numExamples: msg.body.numExamples,
+      receiptSha256: msg.frameSha256,
+      matchesSentFrame: matches,
+    });
     const pending = this.pendingControls.get(msg.body.frameSha256);
     if (matches && pending) {
       this.controls.save(pending.studyId, pending.control);
@@ -274,6 +287,7 @@ export class NodeClient {
   }
 
   private decline(studyId: string, round: number, reason: TaskDeclinedBody['reason']): void {
+    this.record('task.refused', { studyId, round, reason });
     this.send<TaskDeclinedBody>(MessageKind.TaskDeclined, studyId, round, { studyId, round, reason });
   }
 
@@ -311,8 +325,14 @@ export class NodeClient {
       this.logger.warn('frame.dropped-offline', { kind, studyId, round, bytes: frame.length });
       return null;
     }
-    this.socket.emit(eventForKind(kind), frame);
     const sha = sha256Hex(frame);
+    // What leaves the hospital is recorded before it leaves; if it cannot be recorded, it does not leave.
+    const recipient = keyFingerprint(this.coordinatorKey);
+    if (!this.record('message.sent', { kind, studyId, round, bytes: frame.length, sha256: sha, recipient })) {
+      this.logger.error('frame.withheld', { kind, studyId, round, reason: 'the audit log could not be written' });
+      return null;
+    }
+    this.socket.emit(eventForKind(kind), frame);
     this.sentFrames.set(sha, { kind, studyId, round, bytes: frame.length });
     this.stats.frames += 1;
     this.stats.bytes += frame.length;
@@ -324,6 +344,17 @@ export class NodeClient {
   }
 
   // ---- plumbing --------------------------------------------------------------------------------
+
+  /** Writes an audit entry; false (and an error in the log) if it could not be written. */
+  private record(event: Parameters<AuditSink['append']>[0], details: Record<string, AuditValue>): boolean {
+    try {
+      this.audit.append(event, details);
+      return true;
+    } catch (err) {
+      this.logger.error('audit.write-failed', { event, error: err instanceof Error ? err.message : String(err) });
+      return false;
+    }
+  }
 
   private open<B>(frame: unknown, kind: MessageKind): OpenedMessage<B> {
     const key = toBase64(this.coordinatorKey);
@@ -345,6 +376,7 @@ export class NodeClient {
     } catch (err) {
       if (err instanceof ProtocolError) {
         this.logger.warn('message.rejected', { event, code: err.code, message: err.message });
+        this.record('input.rejected', { event, code: err.code });
       } else {
         this.logger.error('message.failed', { event, error: err instanceof Error ? err.message : String(err) });
       }

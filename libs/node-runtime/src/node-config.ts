@@ -38,8 +38,10 @@ export interface NodeConfig {
   data: DataSourceConfig;
   policy: LocalPolicy;
   backend: BackendPreference;
-  /** Folder for the node's own state (receipts). */
+  /** Folder for the node's own state (receipts, SCAFFOLD controls, the audit log). */
   stateDir: string;
+  /** The node's audit log (default: stateDir/audit.jsonl). */
+  auditLogPath?: string;
   /** Largest frame this node accepts from the coordinator. */
   maxFrameBytes: number;
   reconnect: { minDelayMs: number; maxDelayMs: number };
@@ -125,6 +127,7 @@ export function parseNodeConfig(raw: unknown, path: string): NodeConfig {
     },
     backend,
     stateDir: resolve(base, typeof obj['stateDir'] === 'string' ? (obj['stateDir'] as string) : '.'),
+    ...(typeof obj['auditLogPath'] === 'string' ? { auditLogPath: resolve(base, obj['auditLogPath'] as string) } : {}),
     maxFrameBytes: int(obj, 'maxFrameBytes', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     reconnect: {
       minDelayMs: int(reconnect, 'minDelayMs', 500, 10, 600_000, 'reconnect.'),

@@ -1,15 +1,19 @@
-import { loadIdentity } from '@medfed/crypto';
+import { join } from 'node:path';
+import { AuditLog } from '@medfed/audit';
+import { keyFingerprint, loadIdentity, fromBase64 } from '@medfed/crypto';
 import { initBackend } from '@medfed/models';
 import { JsonLinesLogger, Logger } from '@medfed/observability';
 import { loadLocalData } from './local-data';
 import { LocalTrainer } from './local-trainer';
-import { NodeClient } from './node-client';
+import { NODE_SOFTWARE_VERSION, NodeClient } from './node-client';
 import { NodeConfig } from './node-config';
 
 /** A started node and how to stop it. */
 export interface RunningNode {
   client: NodeClient;
   backend: string;
+  /** The node's own signed, hash-chained record of everything it did and sent. */
+  auditLogPath: string;
   stop(): Promise<void>;
 }
 
@@ -22,14 +26,29 @@ export async function startNode(config: NodeConfig, logger: Logger = new JsonLin
   const identity = loadIdentity(config.identityFile);
   const backend = await initBackend(config.backend);
   logger.info('node.starting', { name: config.name, backend: backend.name, native: backend.native, coordinatorUrl: config.coordinatorUrl });
+  const audit = AuditLog.open(config.auditLogPath ?? join(config.stateDir, 'audit.jsonl'), identity);
+  audit.append('node.started', { name: config.name, backend: backend.name, softwareVersion: NODE_SOFTWARE_VERSION });
+  audit.append('config.loaded', {
+    coordinatorUrl: config.coordinatorUrl,
+    coordinator: keyFingerprint(fromBase64(config.coordinatorSigningPublicKey)),
+    dataset: config.data.dataset,
+    minCohortSize: config.policy.minCohortSize,
+    allowedDatasets: config.policy.allowedDatasets,
+    allowedModelFamilies: config.policy.allowedModelFamilies,
+    maxLocalSteps: config.policy.maxLocalSteps,
+  });
   const data = loadLocalData(config.data);
   logger.info('data.loaded', { dataset: data.dataset, trainExamples: data.train.n, testExamples: data.test.n, features: data.featureCount });
-  const client = new NodeClient(config, identity, new LocalTrainer(data, config.name), logger, backend.name);
+  const client = new NodeClient(config, identity, new LocalTrainer(data, config.name), logger, backend.name, audit);
   void client.start();
   return {
     client,
     backend: backend.name,
-    stop: () => client.close(),
+    auditLogPath: audit.path,
+    stop: async () => {
+      await client.close();
+      audit.close();
+    },
   };
 }
 
