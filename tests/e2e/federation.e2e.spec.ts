@@ -14,8 +14,8 @@ import { TabularClassifier } from '@medfed/models';
 import { EnvelopeCodec, Events } from '@medfed/protocol';
 import { NodeProcess, REPO_ROOT, bytesSentFromLog, heartDemoStudy, spawnNodeProcess, stopNodeProcesses } from '@medfed/demo';
 import { initNode, loadNodeConfig, startNode } from '@medfed/node-runtime';
-import { readAuditLog, verifyAuditLog } from '@medfed/audit';
-import { sha256Hex } from '@medfed/crypto';
+import { CoordinatorClaim, readAuditLog, reconcileWithCoordinator, verifyAuditLog } from '@medfed/audit';
+import { generateIdentity, sha256Hex, toBase64 } from '@medfed/crypto';
 
 const DATA = join(REPO_ROOT, 'data', 'fed-heart-disease');
 
@@ -31,6 +31,7 @@ describe('a federation of four hospitals on loopback', () => {
   let running: RunningCoordinator;
   let admin: AdminClient;
   let coordinatorKey: string;
+  let poToken: string;
   const nodes: NodeProcess[] = [];
   const received: Received[] = [];
   const nodeIds = new Map<string, string>();
@@ -39,6 +40,7 @@ describe('a federation of four hospitals on loopback', () => {
     dir = mkdtempSync(join(tmpdir(), 'medfed-e2e-'));
     const init = initCoordinator(join(dir, 'coordinator'), { port: 0 });
     coordinatorKey = init.signingPublicKey;
+    poToken = init.privacyOfficerToken;
     running = await bootstrapCoordinator(loadCoordinatorConfig(init.configPath), { logger: new MemoryLogger(), dispatchRetryMs: 100 });
     admin = new AdminClient(running.url, init.adminToken);
     // Record every frame exactly as the gateway hands it to the coordinator.
@@ -173,6 +175,29 @@ describe('a federation of four hospitals on loopback', () => {
       for (const line of file.split('\n').filter((l) => l.length > 10)) expect(text).not.toContain(line.slice(0, 16));
     }
     expect(verifyAuditLog(running.auditLogPath)).toMatchObject({ ok: true });
+  });
+
+  it("detects a coordinator claim about a site that the site's signed receipts contradict", async () => {
+    const center = 'cleveland';
+    const nodeLog = readAuditLog(join(dir, 'nodes', center, 'state', 'audit.jsonl'));
+    const receipts = readFileSync(join(dir, 'nodes', center, 'state', 'receipts.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => (JSON.parse(l) as { receiptFrame: string }).receiptFrame);
+    const summary = (await (
+      await fetch(`${running.url}/api/audit/sites/${nodeIds.get(center)}`, { headers: { authorization: `Bearer ${poToken}` } })
+    ).json()) as { frames: CoordinatorClaim[] };
+    expect(summary.frames.length).toBeGreaterThanOrEqual(4);
+    // The honest account agrees with the site's own evidence.
+    expect(reconcileWithCoordinator(nodeLog, receipts, summary.frames, coordinatorKey)).toMatchObject({ ok: true, problems: [] });
+    // A claimed contribution the site never sent, and one the coordinator quietly dropped.
+    const forged = { ...summary.frames[0], sha256: 'f'.repeat(64) };
+    const tampered = reconcileWithCoordinator(nodeLog, receipts, [...summary.frames.slice(1), forged], coordinatorKey);
+    expect(tampered.ok).toBe(false);
+    expect(tampered.problems.map((p) => p.problem).sort()).toEqual(['claim-not-sent', 'receipt-not-claimed']);
+    // Receipts are checked under the pinned key: under any other key none verifies.
+    const wrongKey = reconcileWithCoordinator(nodeLog, receipts, summary.frames, toBase64(generateIdentity().signing.publicKey));
+    expect(wrongKey.problems.filter((p) => p.problem === 'bad-receipt')).toHaveLength(receipts.length);
   });
 
   it('refuses a replayed update and a replayed hello, and never counts them', async () => {

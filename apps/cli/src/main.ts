@@ -253,6 +253,34 @@ export function buildCli(): Command {
       if (!result.ok) process.exitCode = 1;
     });
 
+  audit
+    .command('reconcile')
+    .description("check the coordinator's claims about this site against the site's own log and signed receipts")
+    .requiredOption('--log <path>', "the site's audit log")
+    .requiredOption('--receipts <path>', "the site's receipts.jsonl (signed receipts kept by the node)")
+    .requiredOption('--claims <file>', "the coordinator's account of this site (GET /api/audit/sites/:nodeId, as JSON)")
+    .option('--coordinator-key <base64>', "the coordinator's Ed25519 public key (as pinned in node.json)")
+    .option('--coordinator-public <file>', 'coordinator.public.json, instead of --coordinator-key')
+    .action(async (o: { log: string; receipts: string; claims: string; coordinatorKey?: string; coordinatorPublic?: string }) => {
+      const { readAuditLog, reconcileWithCoordinator, verifyAuditLog } = await auditLib();
+      const { loadPublicIdentity, toBase64 } = await crypto();
+      const key = o.coordinatorKey ?? (o.coordinatorPublic ? toBase64(loadPublicIdentity(o.coordinatorPublic).signingPublicKey) : undefined);
+      if (!key) throw new Error("give the coordinator's key: --coordinator-key or --coordinator-public");
+      const verified = verifyAuditLog(o.log);
+      if (!verified.ok) throw new Error(`the site's audit log does not verify (${verified.firstProblem?.reason} at entry ${verified.firstProblem?.seq}); run medfed audit verify`);
+      const receipts = readFileSync(o.receipts, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim().startsWith('{'))
+        .map((l) => (JSON.parse(l) as { receiptFrame?: string }).receiptFrame)
+        .filter((f): f is string => typeof f === 'string');
+      const claimsJson = JSON.parse(readFileSync(o.claims, 'utf8')) as { frames?: unknown[] } | unknown[];
+      const claims = (Array.isArray(claimsJson) ? claimsJson : (claimsJson.frames ?? [])) as Parameters<typeof reconcileWithCoordinator>[2];
+      const result = reconcileWithCoordinator(readAuditLog(o.log), receipts, claims, key);
+      process.stdout.write(`${result.ok ? 'OK' : 'CONTRADICTED'}: ${result.claims} claims, ${result.receiptsVerified} signed receipts verified\n`);
+      for (const p of result.problems) process.stdout.write(`  ${p.problem}: ${p.detail} ${p.sha256}\n`);
+      if (!result.ok) process.exitCode = 1;
+    });
+
   // ---- demo ----
   program
     .command('demo')

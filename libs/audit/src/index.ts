@@ -34,3 +34,5 @@ export type {
 } from './audit-report.builder';
 export { formatAuditReport, AUDIT_REPORT_CSV_COLUMNS } from './audit-report.formatter';
 export type { AuditReportFormat } from './audit-report.formatter';
+export { reconcileWithCoordinator } from './receipt-reconciler';
+export type { CoordinatorClaim, ReconcileProblem, ReconcileResult } from './receipt-reconciler';

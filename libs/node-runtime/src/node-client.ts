@@ -239,7 +239,9 @@ export class NodeClient {
     const msg = this.open<ReceiptBody>(frame, MessageKind.Receipt);
     const sent = this.sentFrames.get(msg.body.frameSha256);
     const matches = sent !== undefined && sent.studyId === msg.body.studyId && sent.round === msg.body.round;
-    const entry = { at: this.now(), ...msg.body, matchesSentFrame: matches, receiptFrameSha256: msg.frameSha256 };
+    // The whole signed receipt is kept, so anyone holding the coordinator's public key can check it later.
+    const receiptFrame = Buffer.from(frame as Uint8Array).toString('base64');
+    const entry = { at: this.now(), ...msg.body, matchesSentFrame: matches, receiptFrameSha256: msg.frameSha256, receiptFrame };
     appendFileSync(join(this.config.stateDir, 'receipts.jsonl'), JSON.stringify(entry) + '\n');
     this.record('receipt.stored', {
       studyId: msg.body.studyId,

@@ -363,7 +363,7 @@ export class EnvelopeCodec {
       plaintext = opened;
     }
     try {
-      const { body, tensors } = this.openPlaintext(header, plaintext);
+      const { body, tensors } = openPlaintext(header, plaintext);
       if (!this.replayGuard.checkAndRemember(header.sender, header.nonce, header.sentAt, now)) {
         throw new ProtocolError('REPLAYED', 'header.nonce was already seen from this sender');
       }
@@ -381,23 +381,45 @@ export class EnvelopeCodec {
     }
   }
 
-  private openPlaintext(header: EnvelopeHeader, plaintext: Uint8Array): { body: unknown; tensors: WeightTensor[] } {
-    if (plaintext.length < 4) {
-      throw new ProtocolError('MALFORMED', 'payload is shorter than its body length field');
-    }
-    const bodyLength = new DataView(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength).getUint32(0, false);
-    if (4 + bodyLength > plaintext.length) {
-      throw new ProtocolError('MALFORMED', `body length ${bodyLength} does not fit the payload`);
-    }
-    const body = validateBody(header.kind, parseJson(plaintext.subarray(4, 4 + bodyLength), 'INVALID_BODY', `${header.kind} body`));
-    const scope = bodyScope(body);
-    if (scope.studyId !== undefined && scope.studyId !== header.studyId) {
-      throw new ProtocolError('INVALID_BODY', 'header.studyId does not match body.studyId');
-    }
-    if (scope.round !== undefined && scope.round !== header.round) {
-      throw new ProtocolError('INVALID_BODY', 'header.round does not match body.round');
-    }
-    const tensors = decodeTensors(plaintext.subarray(4 + bodyLength), { requireFinite: true });
-    return { body, tensors };
+}
+
+// The body and tensors of a plaintext payload, checked against the header's kind and scope.
+function openPlaintext(header: EnvelopeHeader, plaintext: Uint8Array): { body: unknown; tensors: WeightTensor[] } {
+  if (plaintext.length < 4) {
+    throw new ProtocolError('MALFORMED', 'payload is shorter than its body length field');
   }
+  const bodyLength = new DataView(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength).getUint32(0, false);
+  if (4 + bodyLength > plaintext.length) {
+    throw new ProtocolError('MALFORMED', `body length ${bodyLength} does not fit the payload`);
+  }
+  const body = validateBody(header.kind, parseJson(plaintext.subarray(4, 4 + bodyLength), 'INVALID_BODY', `${header.kind} body`));
+  const scope = bodyScope(body);
+  if (scope.studyId !== undefined && scope.studyId !== header.studyId) {
+    throw new ProtocolError('INVALID_BODY', 'header.studyId does not match body.studyId');
+  }
+  if (scope.round !== undefined && scope.round !== header.round) {
+    throw new ProtocolError('INVALID_BODY', 'header.round does not match body.round');
+  }
+  const tensors = decodeTensors(plaintext.subarray(4 + bodyLength), { requireFinite: true });
+  return { body, tensors };
+}
+
+/**
+ * Checks a signed, unsealed statement on its own, as a third party would (a privacy officer, an
+ * auditor): layout, header, the signature under `signerBase64`, and the body against its kind.
+ * No recipient, clock or nonce checks — those belong to the live exchange, not to later proof.
+ * Used to verify the coordinator's receipts that a node keeps.
+ * @throws ProtocolError (MALFORMED, INVALID_BODY, BAD_SIGNATURE, UNKNOWN_SENDER).
+ */
+export function verifySignedStatement<B = unknown>(frame: unknown, signerBase64: string, signer: Signer = defaultSigner): { header: EnvelopeHeader; body: B; frameSha256: string } {
+  const { bytes, header, payload } = parseFrame(frame, Number.POSITIVE_INFINITY);
+  if (header.sealed) throw new ProtocolError('INVALID_BODY', 'a sealed frame cannot be verified by a third party');
+  if (header.sender !== signerBase64) throw new ProtocolError('UNKNOWN_SENDER', 'header.sender is not the expected signer');
+  const signedLength = bytes.length - ED25519_SIGNATURE_BYTES;
+  const senderKey = fromBase64(header.sender, ED25519_PUBLIC_KEY_BYTES);
+  if (!signer.verify(sha256(bytes.subarray(0, signedLength)), bytes.subarray(signedLength), senderKey)) {
+    throw new ProtocolError('BAD_SIGNATURE', 'signature does not verify under the expected signer');
+  }
+  const { body } = openPlaintext(header, payload);
+  return { header, body: body as B, frameSha256: sha256Hex(bytes) };
 }
