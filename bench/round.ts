@@ -19,7 +19,7 @@ import { HEART_DISEASE_CENTERS } from '@medfed/data';
 import { heartDemoStudy } from '@medfed/demo';
 import { BackendPreference, TabularClassifier, initBackend } from '@medfed/models';
 import { LocalTrainer, loadLocalData } from '@medfed/node-runtime';
-import { EnvelopeCodec, Events, MessageKind, TrainResultBody, TrainTaskBody, WeightTensor } from '@medfed/protocol';
+import { EnvelopeCodec, Events, MessageKind, TrainResultBody, TrainTaskBody, WeightTensor, studyManifest } from '@medfed/protocol';
 import { join } from 'node:path';
 
 const arg = (name: string, fallback: string): string => {
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   let frameBytes = 0;
   const parts = { training: [] as number[], sealAndSign: [] as number[], verifyAndOpen: [] as number[], transport: [] as number[], aggregation: [] as number[] };
   for (let r = 0; r < repeats + 2; r++) {
-    const task: TrainTaskBody = { studyId: 'bench', round: r + 1, modelVersion: r, dataset: 'fed-heart-disease', model: spec.model, training: spec.training, deadlineAt: Date.now() + 60_000 };
+    const task: TrainTaskBody = { studyId: 'bench', round: r + 1, modelVersion: r, dataset: 'fed-heart-disease', model: spec.model, training: spec.training, deadlineAt: Date.now() + 60_000, manifest: studyManifest('bench', spec) };
     // Local training, one hospital after another (as one core would).
     let t = performance.now();
     const results = trainers.map((trainer) => trainer.train(task, global));

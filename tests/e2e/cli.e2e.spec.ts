@@ -4,7 +4,7 @@
  * Every step is its own process, as it would be on real servers.
  */
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -39,7 +39,7 @@ describe('the medfed command, as the README uses it', () => {
   });
 
   it('prints --help for every subcommand', async () => {
-    for (const cmd of [[], ['coordinator', 'init'], ['coordinator', 'start'], ['node', 'init'], ['node', 'start'], ['nodes', 'enrol'], ['nodes', 'token'], ['study', 'create'], ['study', 'launch'], ['study', 'status'], ['demo']]) {
+    for (const cmd of [[], ['coordinator', 'init'], ['coordinator', 'start'], ['node', 'init'], ['node', 'start'], ['nodes', 'enrol'], ['nodes', 'token'], ['study', 'create'], ['study', 'launch'], ['study', 'manifest'], ['node', 'approve'], ['node', 'manifests'], ['audit', 'verify'], ['audit', 'reconcile'], ['study', 'status'], ['demo']]) {
       const out = await medfed(...cmd, '--help');
       expect(out).toMatch(/^Usage: medfed/);
     }
@@ -75,6 +75,13 @@ describe('the medfed command, as the README uses it', () => {
     const created = await medfed('study', 'create', '--preset', 'heart-fedavg', '--rounds', '3', '--coordinator-config', coordinatorConfig);
     const studyId = /study (\S+) created/.exec(created)?.[1] as string;
     expect(studyId).toMatch(/^heart-disease-fedavg-[0-9a-f]{6}$/);
+    // Each hospital inspects and approves the signed manifest, as the README says.
+    const manifestFile = join(dir, 'manifest.json');
+    writeFileSync(manifestFile, await medfed('study', 'manifest', studyId, '--coordinator-config', coordinatorConfig));
+    for (const center of ['cleveland', 'hungarian', 'switzerland', 'va']) {
+      expect(await medfed('node', 'approve', '--config', join(dir, center, 'node.json'), '--file', manifestFile, '--by', `${center}-it`)).toMatch(/^approved [0-9a-f]{64}/);
+    }
+    expect(await medfed('node', 'manifests', '--config', join(dir, 'va', 'node.json'))).toMatch(/^approved /);
     expect(await medfed('study', 'launch', studyId, '--coordinator-config', coordinatorConfig)).toContain('is running');
     const watched = await medfed('study', 'status', studyId, '--watch', '--coordinator-config', coordinatorConfig);
     expect(watched).toContain(`study ${studyId} (heart-disease-fedavg): completed, round 3/3`);

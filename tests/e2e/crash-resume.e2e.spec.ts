@@ -20,6 +20,7 @@ async function runStudy(dir: string, env: NodeJS.ProcessEnv = {}) {
   try {
     await federation.start();
     const study = await federation.admin.createStudy({ ...heartDemoStudy({ rounds: ROUNDS, roundTimeoutSeconds: 60 }), strategy: 'fedadam', strategyConfig: { serverLearningRate: 0.05 } });
+    await federation.approveEverywhere(study.id);
     await federation.admin.launchStudy(study.id);
     const status = await federation.waitForStudy(study.id);
     const weights = decodeTensors(await federation.model(study.id, ROUNDS)).map((t) => Array.from(t.data));
@@ -80,6 +81,7 @@ describe('stragglers and dropouts', () => {
 
   it('closes a round at its deadline without the straggler, and a killed node rejoins by itself', async () => {
     const study = await federation.admin.createStudy({ ...heartDemoStudy({ rounds: 3, roundTimeoutSeconds: 3 }), minSites: 2 });
+    await federation.approveEverywhere(study.id);
     await federation.admin.launchStudy(study.id);
     // Wait until round 1 is being evaluated, then kill Hungary mid-study and bring it back.
     const deadline = Date.now() + 60_000;

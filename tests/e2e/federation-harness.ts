@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { AdminClient, initCoordinator } from '@medfed/coordinator-api';
 import { HEART_DISEASE_CENTERS } from '@medfed/data';
 import { REPO_ROOT } from '@medfed/demo';
-import { initNode } from '@medfed/node-runtime';
+import { ManifestApprovals, approveSignedManifest, initNode } from '@medfed/node-runtime';
 
 const MEDFED = join(REPO_ROOT, 'bin', 'medfed.js');
 const DATA = join(REPO_ROOT, 'data', 'fed-heart-disease');
@@ -40,6 +40,7 @@ export class ProcessFederation {
   private coordinator: ChildProcess | null = null;
   private stopped = false;
   private configPath = '';
+  private coordinatorKey = '';
   readonly nodes = new Map<string, ChildProcess>();
   private readonly nodeConfigs = new Map<string, string>();
 
@@ -52,6 +53,7 @@ export class ProcessFederation {
     const port = await freePort();
     const made = initCoordinator(join(this.dir, 'coordinator'), { port });
     this.configPath = made.configPath;
+    this.coordinatorKey = made.signingPublicKey;
     this.admin = new AdminClient(`http://127.0.0.1:${port}`, made.adminToken);
     this.startCoordinator();
     await until(async () => (await this.admin.health().catch(() => null)) !== null, 60_000, 'coordinator up');
@@ -71,6 +73,12 @@ export class ProcessFederation {
       this.startNode(center, nodeEnv(center));
     }
     await this.waitConnected(4);
+  }
+
+  /** Every hospital's operator approves the study's signed manifest. */
+  async approveEverywhere(studyId: string): Promise<void> {
+    const signed = await this.admin.studyManifest(studyId);
+    for (const center of HEART_DISEASE_CENTERS) approveSignedManifest(new ManifestApprovals(join(this.dir, center, 'state')), signed, this.coordinatorKey, 'e2e');
   }
 
   startNode(center: string, env: NodeJS.ProcessEnv = {}): void {

@@ -13,7 +13,7 @@ import { HEART_DISEASE_CENTERS, HEART_DISEASE_FEATURES, fitStandardizer, loadHea
 import { TabularClassifier } from '@medfed/models';
 import { EnvelopeCodec, Events } from '@medfed/protocol';
 import { NodeProcess, REPO_ROOT, bytesSentFromLog, heartDemoStudy, spawnNodeProcess, stopNodeProcesses } from '@medfed/demo';
-import { initNode, loadNodeConfig, startNode } from '@medfed/node-runtime';
+import { ManifestApprovals, approveSignedManifest, initNode, loadNodeConfig, startNode } from '@medfed/node-runtime';
 import { CoordinatorClaim, readAuditLog, reconcileWithCoordinator, verifyAuditLog } from '@medfed/audit';
 import { generateIdentity, sha256Hex, toBase64 } from '@medfed/crypto';
 
@@ -74,6 +74,8 @@ describe('a federation of four hospitals on loopback', () => {
   it('trains two rounds of FedAvg, and the global model improves on the real data', async () => {
     const spec = heartDemoStudy({ rounds: 2 });
     const study = await admin.createStudy(spec);
+    const signed = await admin.studyManifest(study.id);
+    for (const center of HEART_DISEASE_CENTERS) approveSignedManifest(new ManifestApprovals(join(dir, 'nodes', center, 'state')), signed, coordinatorKey, 'e2e');
     const done = new Promise<void>((resolve, reject) => {
       running.coordinator.engine.on('event', (e) => {
         if (e.type === 'study-completed' && e.studyId === study.id) resolve();

@@ -115,6 +115,67 @@ export function buildCli(): Command {
       await runNodeProcess(loadNodeConfig(o.config));
     });
 
+  const nodeState = async (configPath: string) => {
+    const { loadNodeConfig, ManifestApprovals } = await nodeRuntime();
+    const config = loadNodeConfig(configPath);
+    return { config, approvals: new ManifestApprovals(config.stateDir) };
+  };
+  node
+    .command('manifests')
+    .description('list the study manifests this node has approved, revoked, or seen in a task and not yet decided')
+    .requiredOption('--config <file>', 'node.json')
+    .action(async (o: { config: string }) => {
+      const { approvals } = await nodeState(o.config);
+      const latest = new Map(approvals.decisions().map((d) => [d.manifestSha256, d]));
+      for (const d of latest.values()) process.stdout.write(`${d.decision.padEnd(9)} ${d.manifestSha256}  study ${d.studyId}  by ${d.by} at ${d.at}\n`);
+      for (const p of approvals.listPending()) process.stdout.write(`pending   ${p.manifestSha256}  study ${p.manifest.studyId}  (seen in a task; inspect, then approve)\n`);
+    });
+  node
+    .command('inspect')
+    .description('show a manifest in readable form')
+    .argument('<sha>', 'manifest SHA-256 (or a unique prefix)')
+    .requiredOption('--config <file>', 'node.json')
+    .action(async (sha: string, o: { config: string }) => {
+      const { describeManifest } = await nodeRuntime();
+      const { approvals } = await nodeState(o.config);
+      const found = approvals.pending(sha)?.manifest ?? approvals.decisions().find((d) => d.manifestSha256.startsWith(sha))?.manifest;
+      if (!found) throw new Error(`no manifest ${sha} is known to this node`);
+      process.stdout.write(describeManifest(found) + '\n');
+    });
+  node
+    .command('approve')
+    .description('approve exactly one manifest (by hash, from those seen in tasks, or from a signed manifest file)')
+    .argument('[sha]', 'manifest SHA-256 (or a unique prefix) of a pending manifest')
+    .requiredOption('--config <file>', 'node.json')
+    .option('--file <file>', 'a signed manifest from `medfed study manifest ID`, checked against the pinned coordinator key')
+    .option('--by <name>', 'who approves (recorded in the audit log)', process.env['USER'] ?? 'operator')
+    .action(async (sha: string | undefined, o: { config: string; file?: string; by: string }) => {
+      const { approveSignedManifest } = await nodeRuntime();
+      const { config, approvals } = await nodeState(o.config);
+      let record;
+      if (o.file) {
+        record = approveSignedManifest(approvals, JSON.parse(readFileSync(o.file, 'utf8')), config.coordinatorSigningPublicKey, o.by);
+      } else {
+        const pending = sha ? approvals.pending(sha) : null;
+        if (!pending) throw new Error(sha ? `no single pending manifest matches ${sha}` : 'give a manifest hash or --file');
+        record = approvals.approve(pending.manifest, o.by);
+      }
+      process.stdout.write(`approved ${record.manifestSha256} (study ${record.studyId}) by ${record.by}\n`);
+    });
+  node
+    .command('revoke')
+    .description('revoke an approval: the node declines the study from its next task on')
+    .argument('<sha>', 'manifest SHA-256 (or a unique prefix)')
+    .requiredOption('--config <file>', 'node.json')
+    .option('--by <name>', 'who revokes (recorded in the audit log)', process.env['USER'] ?? 'operator')
+    .action(async (sha: string, o: { config: string; by: string }) => {
+      const { approvals } = await nodeState(o.config);
+      const full = approvals.decisions().find((d) => d.manifestSha256.startsWith(sha))?.manifestSha256 ?? approvals.pending(sha)?.manifestSha256;
+      if (!full) throw new Error(`no manifest ${sha} is known to this node`);
+      const record = approvals.revoke(full, o.by);
+      process.stdout.write(`revoked ${record.manifestSha256} (study ${record.studyId})\n`);
+    });
+
   // ---- nodes (operator) ----
   const nodes = program.command('nodes').description("manage the coordinator's allow-list of hospital nodes (REST)");
   adminOptions(nodes.command('list').description('list enrolled nodes and whether each is connected')).action(async (o) => {
@@ -167,6 +228,9 @@ export function buildCli(): Command {
   });
   adminOptions(study.command('stop').description('stop a running study').argument('<id>', 'study id')).action(async (id: string, o) =>
     printJson(await (await adminClient(o)).stopStudy(id)),
+  );
+  adminOptions(study.command('manifest').description("print the study's signed manifest, for each hospital to inspect and approve").argument('<id>', 'study id')).action(
+    async (id: string, o) => printJson(await (await adminClient(o)).studyManifest(id)),
   );
   adminOptions(study.command('resume').description('resume a stopped study').argument('<id>', 'study id')).action(async (id: string, o) =>
     printJson(await (await adminClient(o)).resumeStudy(id)),

@@ -1,6 +1,7 @@
 import { StudySpec } from '@medfed/protocol';
 import { NodeRecord, StudyRecord } from '@medfed/coordinator-store';
 import type { StudyStatus } from '@medfed/coordinator-core';
+import type { SignedManifest } from './studies.controller';
 
 /** The REST API answered with an error; carries its status and code. */
 export class AdminApiError extends Error {
@@ -55,6 +56,10 @@ export class AdminClient {
 
   stopStudy(id: string): Promise<StudyRecord> {
     return this.request('POST', `/api/studies/${encodeURIComponent(id)}/stop`);
+  }
+
+  studyManifest(id: string): Promise<SignedManifest> {
+    return this.request('GET', `/api/studies/${encodeURIComponent(id)}/manifest`);
   }
 
   resumeStudy(id: string): Promise<StudyRecord> {

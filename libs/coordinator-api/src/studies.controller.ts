@@ -11,7 +11,18 @@ export class RollbackDto {
   @Min(0)
   version!: number;
 }
-import { COORDINATOR } from './coordinator.tokens';
+import { COORDINATOR, COORDINATOR_IDENTITY } from './coordinator.tokens';
+import { Identity, defaultSigner, toBase64 } from '@medfed/crypto';
+import { StudyManifest, manifestSha256, studyManifest } from '@medfed/protocol';
+
+/** A manifest as the coordinator serves it: the hospital checks the signature with the pinned key before approving. */
+export interface SignedManifest {
+  manifest: StudyManifest;
+  sha256: string;
+  /** Ed25519 over the 32 bytes of the hash, by the coordinator's identity key. */
+  signature: string;
+  signer: string;
+}
 
 const STUDY_SPEC_SCHEMA = {
   type: 'object',
@@ -51,7 +62,10 @@ const STUDY_SPEC_SCHEMA = {
 @UseGuards(AdminTokenGuard)
 @Controller('api/studies')
 export class StudiesController {
-  constructor(@Inject(COORDINATOR) private readonly coordinator: Coordinator) {}
+  constructor(
+    @Inject(COORDINATOR) private readonly coordinator: Coordinator,
+    @Inject(COORDINATOR_IDENTITY) private readonly identity: Identity,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'List studies' })
@@ -82,6 +96,16 @@ export class StudiesController {
   @ApiOperation({ summary: 'Stop a running study' })
   stop(@Param('id') id: string): StudyRecord {
     return this.coordinator.studies.stop(id);
+  }
+
+  @Get(':id/manifest')
+  @ApiOperation({ summary: "The study's manifest (what each hospital approves), its SHA-256, and the coordinator's Ed25519 signature over that hash" })
+  manifest(@Param('id') id: string): SignedManifest {
+    const study = this.coordinator.studies.status(id).study;
+    const manifest = studyManifest(study.id, study.spec);
+    const sha256 = manifestSha256(manifest);
+    const signature = toBase64(defaultSigner.sign(Buffer.from(sha256, 'hex'), this.identity.signing.secretKey));
+    return { manifest, sha256, signature, signer: toBase64(this.identity.signing.publicKey) };
   }
 
   @Post(':id/resume')

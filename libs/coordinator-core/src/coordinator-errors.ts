@@ -16,7 +16,8 @@ export type CoordinatorErrorCode =
   | 'NON_FINITE'
   | 'INVALID_STATE'
   | 'INVALID_ENROLMENT'
-  | 'INVALID_STUDY';
+  | 'INVALID_STUDY'
+  | 'NOT_CLIPPED';
 
 /** A refusal the coordinator can explain to the sender. */
 export class CoordinatorError extends Error {

@@ -11,6 +11,7 @@ import {
   WeightTensor,
   decodeTensors,
   encodeTensors,
+  studyManifest,
 } from '@medfed/protocol';
 import { AggregationError, ClientUpdate, Strategy, StrategyState, assertFiniteLayers, assertSameShape, createStrategy } from '@medfed/aggregation';
 import {
@@ -25,6 +26,7 @@ import { CoordinatorError } from './coordinator-errors';
 import { CoordinatorLogger } from './coordinator-logger';
 import { Messenger } from './messenger';
 import { AuditSink } from '@medfed/audit';
+import { addGaussianNoise } from '@medfed/privacy';
 import { sha256Hex } from '@medfed/crypto';
 import { evaluationMetrics, trainingMetrics } from './round-metrics';
 import { sampleSites } from './site-sampling';
@@ -228,6 +230,14 @@ export class RoundEngine extends EventEmitter {
         const part = received.slice(p * layers.length, (p + 1) * layers.length);
         assertSameShape(layers, part, p === 0 ? 'weight delta' : 'control delta');
         assertFiniteLayers(part, p === 0 ? 'weight delta' : 'control delta');
+      }
+      const dp = study.spec.dp;
+      if (dp && dp.placement === 'central') {
+        // The coordinator adds the noise, so it can check the clipping it relies on.
+        const norm = Math.sqrt(received.slice(0, layers.length).reduce((sum, l) => sum + l.reduce((a, v) => a + v * v, 0), 0));
+        if (norm > dp.clipNorm * (1 + 1e-5)) {
+          throw new CoordinatorError('NOT_CLIPPED', `update norm ${norm.toFixed(6)} exceeds the study's clip norm ${dp.clipNorm}`);
+        }
       }
     } catch (err) {
       if (err instanceof AggregationError) {
@@ -449,7 +459,14 @@ export class RoundEngine extends EventEmitter {
   private sendTask(study: StudyRecord, round: RoundRecord, nodeId: string): void {
     const global = this.globalModel(study.id, round.modelVersionIn);
     const weights = global.tensors;
-    const common = { studyId: study.id, round: round.round, modelVersion: round.modelVersionIn, dataset: study.spec.dataset, model: study.spec.model };
+    const common = {
+      studyId: study.id,
+      round: round.round,
+      modelVersion: round.modelVersionIn,
+      dataset: study.spec.dataset,
+      model: study.spec.model,
+      manifest: studyManifest(study.id, study.spec),
+    };
     // Strategy payload layers (SCAFFOLD's c) have the model's shapes.
     const payload = strategyOf(study)
       .trainPayload(global.state)
@@ -459,7 +476,7 @@ export class RoundEngine extends EventEmitter {
         ? this.messenger.send<TrainTaskBody>(nodeId, MessageKind.TrainTask, {
             studyId: study.id,
             round: round.round,
-            body: { ...common, training: study.spec.training, deadlineAt: round.deadlineAt, strategy: study.spec.strategy },
+            body: { ...common, training: study.spec.training, deadlineAt: round.deadlineAt, strategy: study.spec.strategy, participants: round.participants.length },
             tensors: [...weights, ...payload],
             seal: true,
           })
@@ -514,10 +531,17 @@ export class RoundEngine extends EventEmitter {
     if (kind === 'train') {
       const global = this.globalModel(studyId, round.modelVersionIn);
       const count = global.tensors.length;
+      const dp = study.spec.dp;
       const updates: ClientUpdate[] = contributions.map((c) => {
         const layers = decodeTensors(c.payload ?? new Uint8Array()).map((t) => t.data);
-        return { delta: layers.slice(0, count), numExamples: c.numExamples, ...(layers.length > count ? { controlDelta: layers.slice(count) } : {}) };
+        // DP-FedAvg averages clipped updates with equal weights: example counts would raise one site's sensitivity.
+        return { delta: layers.slice(0, count), numExamples: dp ? 1 : c.numExamples, ...(layers.length > count ? { controlDelta: layers.slice(count) } : {}) };
       });
+      if (dp && dp.placement === 'central') {
+        // σ = z·C on the sum is N(0, (z·C)²/n) on each of the n updates: the same noise on their mean.
+        const perUpdate = (dp.noiseMultiplier * dp.clipNorm) / Math.sqrt(updates.length);
+        for (const u of updates) addGaussianNoise(u.delta as Float32Array[], perUpdate);
+      }
       const enrolled = this.store.listNodes().filter((n) => n.status === 'enrolled').length;
       const next = strategyOf(study).aggregateTrain(
         global.tensors.map((t) => t.data),

@@ -24,6 +24,9 @@ function checkStrategyFits(spec: StudySpec): void {
   if (spec.strategy === 'scaffold' && spec.training.optimizer !== 'sgd') {
     throw new CoordinatorError('INVALID_STUDY', `scaffold's control variates assume plain SGD locally; training.optimizer is ${spec.training.optimizer}`);
   }
+  if (spec.dp && ['median', 'trimmed-mean', 'krum', 'scaffold'].includes(spec.strategy)) {
+    throw new CoordinatorError('INVALID_STUDY', `differential privacy assumes an average of clipped updates; ${spec.strategy} is not one (SCAFFOLD's control variates would leave unclipped)`);
+  }
   if (spec.strategy === 'krum' && spec.minSites <= 2 * (spec.strategyConfig?.byzantine ?? 0) + 2) {
     throw new CoordinatorError('INVALID_STUDY', `krum with f = ${spec.strategyConfig?.byzantine ?? 0} needs minSites > 2f + 2, got ${spec.minSites}`);
   }

@@ -6,7 +6,7 @@ import { HEART_DISEASE_CENTERS, loadHeartDiseaseCenter } from '@medfed/data';
 import { trainCentralisedBaseline, trainLocalBaseline } from '@medfed/models';
 import { JsonLinesLogger } from '@medfed/observability';
 import type { StrategyName } from '@medfed/protocol';
-import { initNode } from '@medfed/node-runtime';
+import { ManifestApprovals, approveSignedManifest, initNode } from '@medfed/node-runtime';
 import { BaselineAccuracy, DemoRound, DemoSummary, formatSummaryTable } from './demo-summary';
 import { HEART_BASELINE_EPOCHS, HEART_BASELINE_TRAINING, heartDemoStudy } from './heart-study';
 import { NodeProcess, REPO_ROOT, spawnNodeProcess, stopNodeProcesses } from './node-processes';
@@ -79,6 +79,12 @@ export async function runHeartDemo(options: HeartDemoOptions = {}): Promise<Demo
 
     const spec = heartDemoStudy({ rounds: options.rounds, seed: options.seed, strategy: options.strategy });
     const study = await admin.createStudy(spec);
+    // Each hospital's operator approves exactly this manifest, checked against the pinned coordinator key.
+    const signed = await admin.studyManifest(study.id);
+    for (const center of HEART_DISEASE_CENTERS) {
+      approveSignedManifest(new ManifestApprovals(join(workdir, 'nodes', center, 'state')), signed, init.signingPublicKey, `${center} operator (demo)`);
+    }
+    print(`study ${study.id}: manifest ${signed.sha256.slice(0, 16)}… approved at all 4 hospitals`);
     const history: DemoRound[] = [];
     const done = watchStudy(running, study.id, spec.rounds, history, print);
     await admin.launchStudy(study.id);

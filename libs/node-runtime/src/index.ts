@@ -5,3 +5,6 @@ export * from './node-client';
 export * from './node-config';
 export * from './start-node';
 export * from './init-node';
+export * from './manifest-approvals.store';
+export * from './manifest-check';
+export * from './manifest-approval';

@@ -20,10 +20,15 @@ import {
   TrainTaskBody,
   WelcomeBody,
   ReceiptBody,
+  StudySpec,
   decodeTensors,
+  manifestSha256,
+  studyManifest,
 } from '@medfed/protocol';
 import { Identity, generateIdentity, keyFingerprint, sha256Hex, toBase64 } from '@medfed/crypto';
 import { MemoryLogger } from '@medfed/observability';
+import { readAuditLog } from '@medfed/audit';
+import { PrivacyAccountant, PrivacyBudgetLedger } from '@medfed/privacy';
 import { TabularClassifier, initBackend } from '@medfed/models';
 import { initNode } from './init-node';
 import { loadNodeConfig, NodeConfig } from './node-config';
@@ -145,16 +150,42 @@ describe('NodeClient against a scripted coordinator', () => {
     return { node: started, logger };
   }
 
-  const trainTask = (overrides: Partial<TrainTaskBody> = {}): TrainTaskBody => ({
-    studyId: 'study-1',
-    round: 1,
-    modelVersion: 0,
-    dataset: 'fed-heart-disease',
-    model: { family: 'logistic-regression', inputDim: 13 },
-    training: { localSteps: 20, batchSize: 4, learningRate: 0.05, optimizer: 'sgd', l2: 0, proximalMu: 0 },
-    deadlineAt: Date.now() + 60_000,
-    ...overrides,
+  /** A train task with a manifest that says exactly what the task does. */
+  const trainTask = (overrides: Partial<TrainTaskBody> = {}): TrainTaskBody => {
+    const base = {
+      studyId: 'study-1',
+      round: 1,
+      modelVersion: 0,
+      dataset: 'fed-heart-disease' as const,
+      model: { family: 'logistic-regression' as const, inputDim: 13 },
+      training: { localSteps: 20, batchSize: 4, learningRate: 0.05, optimizer: 'sgd' as const, l2: 0, proximalMu: 0 },
+      deadlineAt: Date.now() + 60_000,
+      ...overrides,
+    };
+    const spec: StudySpec = {
+      name: 'node test',
+      dataset: base.dataset,
+      model: base.model,
+      training: base.training,
+      strategy: base.strategy ?? 'fedavg',
+      rounds: 10,
+      minSites: 1,
+      roundTimeoutSeconds: 60,
+      seed: 1,
+    };
+    return { ...base, manifest: overrides.manifest ?? studyManifest(base.studyId, spec) };
+  };
+  const evaluateTask = (train: TrainTaskBody): EvaluateTaskBody => ({
+    studyId: train.studyId,
+    round: train.round,
+    modelVersion: 1,
+    dataset: train.dataset,
+    model: train.model,
+    manifest: train.manifest,
   });
+  const approve = (n: RunningNode, task: TrainTaskBody): void => {
+    n.client.approvals.approve(task.manifest, 'test-operator');
+  };
 
   const zeroWeights = () => {
     const m = TabularClassifier.create({ family: 'logistic-regression', inputDim: 13 }, 1);
@@ -169,7 +200,9 @@ describe('NodeClient against a scripted coordinator', () => {
     await coordinator.listen();
     const { node: n } = await node(coordinator, 'trainer');
     await until(() => n.client.ready);
-    coordinator.send<TrainTaskBody>(MessageKind.TrainTask, trainTask(), zeroWeights());
+    const task = trainTask();
+    approve(n, task);
+    coordinator.send<TrainTaskBody>(MessageKind.TrainTask, task, zeroWeights());
     const frame = await coordinator.next(Events.TrainResult);
     const opened = coordinator.codec.decode<TrainResultBody>(frame, { isKnownSender: () => true });
     expect(opened.header.sealed).toBe(true);
@@ -187,6 +220,7 @@ describe('NodeClient against a scripted coordinator', () => {
     const weights = zeroWeights();
     const c = weights.map((w) => ({ shape: w.shape, data: w.data.map(() => 0.01) }));
     const task = trainTask({ strategy: 'scaffold', training: { localSteps: 10, batchSize: 512, learningRate: 0.1, optimizer: 'sgd', l2: 0, proximalMu: 0 } });
+    approve(n, task);
     coordinator.send<TrainTaskBody>(MessageKind.TrainTask, task, [...weights, ...c]);
     const frame = await coordinator.next(Events.TrainResult);
     const opened = coordinator.codec.decode<TrainResultBody>(frame, { isKnownSender: () => true });
@@ -217,20 +251,121 @@ describe('NodeClient against a scripted coordinator', () => {
     // Switzerland has 16 test patients; this hospital asks for at least 20.
     const { node: n } = await node(coordinator, 'strict', 'switzerland', { allowedModelFamilies: ['logistic-regression'], maxLocalSteps: 50, minCohortSize: 20 });
     await until(() => n.client.ready);
-    coordinator.send<TrainTaskBody>(MessageKind.TrainTask, trainTask({ model: { family: 'mlp', inputDim: 13, hidden: [8] } }), zeroWeights());
+    const tasks = [
+      trainTask({ model: { family: 'mlp', inputDim: 13, hidden: [8] } }),
+      trainTask({ round: 2, training: { ...trainTask().training, localSteps: 51 } }),
+      trainTask({ round: 3, deadlineAt: Date.now() - 1 }),
+      trainTask({ round: 4, model: { family: 'logistic-regression', inputDim: 12 } }),
+    ];
+    // Approved by the operator, and still refused by the hospital's own policy where it says so.
+    tasks.forEach((t) => approve(n, t));
+    coordinator.send<TrainTaskBody>(MessageKind.TrainTask, tasks[0], zeroWeights());
     expect(coordinator.open<TaskDeclinedBody>(await coordinator.next(Events.TaskDeclined)).reason).toBe('not-approved');
-    coordinator.send<TrainTaskBody>(MessageKind.TrainTask, trainTask({ round: 2, training: { ...trainTask().training, localSteps: 51 } }), zeroWeights());
+    coordinator.send<TrainTaskBody>(MessageKind.TrainTask, tasks[1], zeroWeights());
     expect(coordinator.open<TaskDeclinedBody>(await coordinator.next(Events.TaskDeclined)).reason).toBe('not-approved');
-    coordinator.send<TrainTaskBody>(MessageKind.TrainTask, trainTask({ round: 3, deadlineAt: Date.now() - 1 }), zeroWeights());
+    coordinator.send<TrainTaskBody>(MessageKind.TrainTask, tasks[2], zeroWeights());
     expect(coordinator.open<TaskDeclinedBody>(await coordinator.next(Events.TaskDeclined)).reason).toBe('stale-task');
-    coordinator.send<TrainTaskBody>(MessageKind.TrainTask, trainTask({ round: 4, model: { family: 'logistic-regression', inputDim: 12 } }), zeroWeights().map((w, i) => (i === 0 ? { shape: [12, 1], data: new Float32Array(12) } : w)));
+    coordinator.send<TrainTaskBody>(MessageKind.TrainTask, tasks[3], zeroWeights().map((w, i) => (i === 0 ? { shape: [12, 1], data: new Float32Array(12) } : w)));
     expect(coordinator.open<TaskDeclinedBody>(await coordinator.next(Events.TaskDeclined)).reason).toBe('schema-mismatch');
-    const evalTask: EvaluateTaskBody = { studyId: 'study-1', round: 1, modelVersion: 1, dataset: 'fed-heart-disease', model: { family: 'logistic-regression', inputDim: 13 } };
-    coordinator.send<EvaluateTaskBody>(MessageKind.EvaluateTask, evalTask, zeroWeights());
+    coordinator.send<EvaluateTaskBody>(MessageKind.EvaluateTask, evaluateTask(tasks[2]), zeroWeights());
     const result = coordinator.open<EvaluateResultBody>(await coordinator.next(Events.EvaluateResult));
-    expect(result).toEqual({ studyId: 'study-1', round: 1, modelVersion: 1, suppressed: true, numExamples: 16 });
+    expect(result).toEqual({ studyId: 'study-1', round: 3, modelVersion: 1, suppressed: true, numExamples: 16 });
     expect(coordinator.received.filter((r) => r.event === Events.TrainResult)).toHaveLength(0);
   });
+
+  it('runs nothing whose exact manifest its operator has not approved, and records every decision', async () => {
+    const coordinator = new ScriptedCoordinator();
+    servers.push(coordinator);
+    await coordinator.listen();
+    const { node: n } = await node(coordinator, 'approver');
+    await until(() => n.client.ready);
+    const task = trainTask();
+    const sha = manifestSha256(task.manifest);
+    // Not approved: declined, and kept for the operator to review.
+    coordinator.send<TrainTaskBody>(MessageKind.TrainTask, task, zeroWeights());
+    expect(coordinator.open<TaskDeclinedBody>(await coordinator.next(Events.TaskDeclined)).reason).toBe('not-approved');
+    expect(n.client.approvals.listPending().map((p) => p.manifestSha256)).toEqual([sha]);
+    // Approved: the same task runs.
+    approve(n, task);
+    coordinator.send<TrainTaskBody>(MessageKind.TrainTask, { ...task, round: 2 }, zeroWeights());
+    await coordinator.next(Events.TrainResult);
+    // One epoch more than approved is another manifest; a task that strays from its own manifest is refused too.
+    const moreSteps = trainTask({ round: 3, training: { ...task.training, localSteps: 21 } });
+    expect(manifestSha256(moreSteps.manifest)).not.toBe(sha);
+    coordinator.send<TrainTaskBody>(MessageKind.TrainTask, moreSteps, zeroWeights());
+    expect(coordinator.open<TaskDeclinedBody>(await coordinator.next(Events.TaskDeclined)).reason).toBe('not-approved');
+    coordinator.send<TrainTaskBody>(MessageKind.TrainTask, { ...moreSteps, manifest: task.manifest }, zeroWeights());
+    expect(coordinator.open<TaskDeclinedBody>(await coordinator.next(Events.TaskDeclined)).reason).toBe('not-approved');
+    // Revoked: declined again.
+    n.client.approvals.revoke(sha, 'test-operator');
+    coordinator.send<TrainTaskBody>(MessageKind.TrainTask, { ...task, round: 4 }, zeroWeights());
+    expect(coordinator.open<TaskDeclinedBody>(await coordinator.next(Events.TaskDeclined)).reason).toBe('not-approved');
+    await n.stop();
+    running.splice(running.indexOf(n), 1);
+    const events = readAuditLog(n.auditLogPath).map((e) => `${e.event}${e.details['manifestSha256'] === sha ? ':same' : ''}`);
+    expect(events).toEqual(expect.arrayContaining(['manifest.declined:same', 'manifest.approved:same', 'manifest.revoked:same']));
+    expect(events.filter((e) => e === 'message.sent').length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('approves by its local policy what the policy covers, and says so in its audit log', async () => {
+    const coordinator = new ScriptedCoordinator();
+    servers.push(coordinator);
+    await coordinator.listen();
+    const autoApprove = { datasets: ['fed-heart-disease' as const], modelFamilies: ['logistic-regression' as const], strategies: ['fedavg' as const], maxRounds: 20, maxLocalSteps: 100 };
+    const { node: n } = await node(coordinator, 'auto', 'hungarian', { autoApprove });
+    await until(() => n.client.ready);
+    coordinator.send<TrainTaskBody>(MessageKind.TrainTask, trainTask(), zeroWeights());
+    await coordinator.next(Events.TrainResult);
+    // Outside the policy (an MLP): needs an operator.
+    coordinator.send<TrainTaskBody>(MessageKind.TrainTask, trainTask({ round: 2, model: { family: 'mlp', inputDim: 13, hidden: [8] } }), zeroWeights());
+    expect(coordinator.open<TaskDeclinedBody>(await coordinator.next(Events.TaskDeclined)).reason).toBe('not-approved');
+    await until(() => readAuditLog(n.auditLogPath).some((e) => e.event === 'manifest.approved'));
+    expect(readAuditLog(n.auditLogPath).find((e) => e.event === 'manifest.approved')?.details).toMatchObject({ by: 'policy' });
+  });
+
+  it('enforces its own privacy budget: clips and noises updates, declines past its limit, remembers after a restart', async () => {
+    const coordinator = new ScriptedCoordinator();
+    servers.push(coordinator);
+    await coordinator.listen();
+    const privacy = { maxEpsilonPerStudy: 8, maxEpsilonTotal: 6, delta: 1e-5 };
+    const { node: n } = await node(coordinator, 'private', 'cleveland', { privacy });
+    await until(() => n.client.ready);
+    const dpTask = (studyId: string, round: number, noiseMultiplier: number): TrainTaskBody => {
+      const base = trainTask({ studyId, round, training: { localSteps: 20, batchSize: 512, learningRate: 0.3, optimizer: 'sgd', l2: 0, proximalMu: 0 } });
+      const manifest = studyManifest(studyId, { ...base.manifest.spec, rounds: 3, dp: { noiseMultiplier, clipNorm: 0.1, placement: 'split' } });
+      n.client.approvals.approve(manifest, 'test-operator');
+      return { ...base, manifest, participants: 4 };
+    };
+    // A manifest promising more than the per-study limit is declined before anything runs.
+    coordinator.send<TrainTaskBody>(MessageKind.TrainTask, dpTask('too-loose', 1, 0.3), zeroWeights());
+    expect(coordinator.open<TaskDeclinedBody>(await coordinator.next(Events.TaskDeclined)).reason).toBe('budget-exhausted');
+    // Study A: 3 rounds at z = 1.5 fit its own limit; each update is clipped to C = 0.1 before noise.
+    const promised = new PrivacyAccountant({ noiseMultiplier: 1.5, clipNorm: 0.1, samplingRate: 1, delta: 1e-5, rounds: 3, noisePlacement: 'split' }).totalEpsilon();
+    expect(promised).toBeLessThan(8);
+    for (let r = 1; r <= 3; r++) {
+      coordinator.send<TrainTaskBody>(MessageKind.TrainTask, dpTask('study-a', r, 1.5), zeroWeights());
+      const opened = coordinator.codec.decode<TrainResultBody>(await coordinator.next(Events.TrainResult), { isKnownSender: () => true });
+      expect(opened.tensors.length).toBe(2);
+    }
+    expect(n.client.ledger.spent('study-a')).toBeCloseTo(promised, 6);
+    // Study B would take the node past its total limit of 6: the round that would do so is declined.
+    let declined = 0;
+    for (let r = 1; r <= 3 && declined === 0; r++) {
+      coordinator.send<TrainTaskBody>(MessageKind.TrainTask, dpTask('study-b', r, 1.5), zeroWeights());
+      const answer = await Promise.race([coordinator.next(Events.TrainResult).then(() => 'trained'), coordinator.next(Events.TaskDeclined).then((f) => coordinator.open<TaskDeclinedBody>(f).reason)]);
+      if (answer === 'budget-exhausted') declined = r;
+    }
+    expect(declined).toBeGreaterThan(0);
+    expect(n.client.ledger.spent()).toBeLessThanOrEqual(6);
+    const spentBefore = n.client.ledger.spent();
+    const events = readAuditLog(n.auditLogPath).filter((e) => e.event === 'privacy.spent');
+    expect(events.length).toBe(3 + declined - 1);
+    // A restarted node remembers what it spent.
+    await n.stop();
+    running.splice(running.indexOf(n), 1);
+    const reopened = PrivacyBudgetLedger.open(join(dir, 'private', 'state', 'privacy-ledger.json'), privacy);
+    expect(reopened.spent()).toBeCloseTo(spentBefore, 9);
+  }, 30_000);
 
   it('refuses an impostor that does not hold the pinned coordinator key', async () => {
     const impostor = new ScriptedCoordinator(generateIdentity());

@@ -27,6 +27,10 @@ import { checkTask } from './local-policy';
 import { LocalTrainer, SchemaMismatchError } from './local-trainer';
 import { NodeConfig } from './node-config';
 import { ScaffoldControlStore } from './scaffold-controls.store';
+import { ManifestApprovals } from './manifest-approvals.store';
+import { checkManifest } from './manifest-check';
+import { DpSettings, PrivacyAccountant, PrivacyBudgetLedger, addGaussianNoise, clipUpdate } from '@medfed/privacy';
+import { StudyManifest } from '@medfed/protocol';
 
 /** The software version a node reports in its Hello. */
 export const NODE_SOFTWARE_VERSION = '0.1.0';
@@ -58,6 +62,10 @@ export class NodeClient {
   private queue: Promise<void> = Promise.resolve();
   private readonly sentFrames = new Map<string, { kind: string; studyId: string | null; round: number | null; bytes: number }>();
   private readonly controls: ScaffoldControlStore;
+  readonly approvals: ManifestApprovals;
+  readonly ledger: PrivacyBudgetLedger;
+  /** Approval decisions already written to the audit log (`sha@at`), so each is recorded once. */
+  private readonly auditedDecisions = new Set<string>();
   /** SCAFFOLD c_i waiting for the receipt of the update that carried its delta, by frame hash. */
   private readonly pendingControls = new Map<string, { studyId: string; control: { shape: number[]; data: Float32Array }[] }>();
   readonly stats: SentStats = { frames: 0, bytes: 0, byKind: {} };
@@ -77,6 +85,8 @@ export class NodeClient {
     this.codec = new EnvelopeCodec({ identity, maxFrameBytes: config.maxFrameBytes, now });
     mkdirSync(config.stateDir, { recursive: true });
     this.controls = new ScaffoldControlStore(config.stateDir);
+    this.approvals = new ManifestApprovals(config.stateDir);
+    this.ledger = PrivacyBudgetLedger.open(join(config.stateDir, 'privacy-ledger.json'), config.policy.privacy);
   }
 
   /** Connects and keeps connecting; resolves once the first Welcome was accepted. */
@@ -160,6 +170,7 @@ export class NodeClient {
     const msg = this.open<TrainTaskBody>(frame, MessageKind.TrainTask);
     const task = msg.body;
     const where = { studyId: task.studyId, round: task.round, modelVersion: task.modelVersion };
+    if (!this.approved(task)) return;
     const decision = checkTask(this.config.policy, task, this.now());
     if (!decision.allowed) {
       this.logger.warn('task.declined', { ...where, reason: decision.reason, detail: decision.detail });
@@ -171,6 +182,15 @@ export class NodeClient {
       this.decline(task.studyId, task.round, 'dataset-unavailable');
       return;
     }
+    const dpSettings = this.dpSettings(task.manifest);
+    if (dpSettings) {
+      const verdict = this.ledger.check(task.studyId, dpSettings);
+      if (!verdict.allowed) {
+        this.logger.warn('task.declined', { ...where, reason: 'budget-exhausted', detail: verdict.reason });
+        this.decline(task.studyId, task.round, 'budget-exhausted');
+        return;
+      }
+    }
     this.logger.info('task.training', { ...where, localSteps: task.training.localSteps });
     this.record('round.joined', { ...where, kind: 'train', strategy: task.strategy ?? 'fedavg', received: msg.frameSha256 });
     let result;
@@ -179,6 +199,27 @@ export class NodeClient {
     } catch (err) {
       this.failTask(task.studyId, task.round, err);
       return;
+    }
+    if (dpSettings && task.manifest.spec.dp) {
+      // Client-level DP: clip the whole update to C; with split placement add this site's share of the noise.
+      const { clipped, norm } = clipUpdate(result.delta.map((t) => t.data), dpSettings.clipNorm);
+      if (task.manifest.spec.dp.placement === 'split') {
+        addGaussianNoise(clipped, (dpSettings.noiseMultiplier * dpSettings.clipNorm) / Math.sqrt(task.participants ?? 1));
+      }
+      result.delta = clipped.map((data, i) => ({ shape: result.delta[i].shape, data }));
+      // Charged before anything leaves: a crash after this costs budget but never leaks an uncharged release.
+      const spent = this.ledger.record(task.studyId, task.round, dpSettings);
+      this.record('privacy.spent', {
+        studyId: task.studyId,
+        round: task.round,
+        epsilonAfter: spent.epsilonAfter,
+        epsilonTotal: spent.totalAfter,
+        delta: dpSettings.delta,
+        epsilonLimit: this.config.policy.privacy.maxEpsilonPerStudy,
+        noiseMultiplier: dpSettings.noiseMultiplier,
+        clipNorm: dpSettings.clipNorm,
+        clipped: norm > dpSettings.clipNorm,
+      });
     }
     const trained = result;
     const answer = (): void => {
@@ -210,6 +251,7 @@ export class NodeClient {
   private onEvaluateTask(frame: unknown): void {
     const msg = this.open<EvaluateTaskBody>(frame, MessageKind.EvaluateTask);
     const task = msg.body;
+    if (!this.approved(task)) return;
     const decision = checkTask(this.config.policy, task, this.now());
     if (!decision.allowed) {
       this.logger.warn('task.declined', { studyId: task.studyId, round: task.round, reason: decision.reason, detail: decision.detail });
@@ -343,6 +385,59 @@ export class NodeClient {
     k.bytes += frame.length;
     this.logger.info('frame.sent', { kind, studyId, round, bytes: frame.length, sha256: sha });
     return sha;
+  }
+
+  // ---- approvals -------------------------------------------------------------------------------
+
+  /** Marks decisions already in the audit log (from an earlier run) as recorded. */
+  markDecisionsAudited(keys: Iterable<string>): void {
+    for (const k of keys) this.auditedDecisions.add(k);
+  }
+
+  /** Writes operators' approvals and revocations made since the last task into the audit log. */
+  private auditNewDecisions(): void {
+    for (const d of this.approvals.decisions()) {
+      const key = `${d.manifestSha256}@${d.at}`;
+      if (this.auditedDecisions.has(key)) continue;
+      if (this.record(d.decision === 'approved' ? 'manifest.approved' : 'manifest.revoked', { studyId: d.studyId, manifestSha256: d.manifestSha256, by: d.by, at: d.at })) {
+        this.auditedDecisions.add(key);
+      }
+    }
+  }
+
+  /** The approval gate: true if the task may touch data; otherwise it is declined and recorded. */
+  /** The DP settings a manifest promises, as this node accounts them (q = 1: it does not rely on sampling it cannot see). */
+  dpSettings(manifest: StudyManifest): DpSettings | null {
+    const dp = manifest.spec.dp;
+    if (!dp) return null;
+    return { noiseMultiplier: dp.noiseMultiplier, clipNorm: dp.clipNorm, samplingRate: 1, delta: this.config.policy.privacy.delta, rounds: manifest.spec.rounds, noisePlacement: dp.placement };
+  }
+
+  private approved(task: TrainTaskBody | EvaluateTaskBody): boolean {
+    this.auditNewDecisions();
+    const settings = this.dpSettings(task.manifest);
+    if (settings) {
+      // The manifest's promised total must fit this hospital's limit before anything runs.
+      const promised = new PrivacyAccountant(settings).totalEpsilon();
+      if (!(promised <= this.config.policy.privacy.maxEpsilonPerStudy)) {
+        const detail = `the manifest promises ε=${promised.toFixed(3)} over ${settings.rounds} rounds; this node's limit per study is ${this.config.policy.privacy.maxEpsilonPerStudy}`;
+        this.logger.warn('task.declined', { studyId: task.studyId, round: task.round, reason: 'budget-exhausted', detail });
+        this.record('manifest.declined', { studyId: task.studyId, reason: detail });
+        this.decline(task.studyId, task.round, 'budget-exhausted');
+        return false;
+      }
+    }
+    const decision = checkManifest(task, (sha) => this.approvals.isApproved(sha), this.config.policy.autoApprove);
+    if (decision.allowed && decision.approvedByPolicy) {
+      this.approvals.approve(task.manifest, 'policy');
+      this.auditNewDecisions();
+    }
+    if (decision.allowed) return true;
+    this.approvals.rememberPending(task.manifest);
+    this.logger.warn('task.declined', { studyId: task.studyId, round: task.round, reason: 'not-approved', detail: decision.detail });
+    this.record('manifest.declined', { studyId: task.studyId, manifestSha256: decision.manifestSha256, reason: decision.detail });
+    this.decline(task.studyId, task.round, 'not-approved');
+    return false;
   }
 
   // ---- plumbing --------------------------------------------------------------------------------

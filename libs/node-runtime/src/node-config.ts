@@ -1,10 +1,25 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { DATASETS, DatasetName, MODEL_FAMILIES, ModelFamily } from '@medfed/protocol';
+import { DATASETS, DatasetName, MODEL_FAMILIES, ModelFamily, STRATEGIES, StrategyName } from '@medfed/protocol';
 import { BackendPreference } from '@medfed/models';
+
+/**
+ * A hospital's standing rule for trusting the coordinator's signature: a manifest within all of these
+ * bounds is approved without an operator (and the approval is recorded as `by: policy`). Absent by
+ * default: then every manifest needs an operator's `medfed node approve`.
+ */
+export interface AutoApprovePolicy {
+  datasets: DatasetName[];
+  modelFamilies: ModelFamily[];
+  strategies: StrategyName[];
+  maxRounds: number;
+  maxLocalSteps: number;
+}
 
 /** What this hospital lets its node do. Local, typed, and never sent to the coordinator. */
 export interface LocalPolicy {
+  /** Approve matching manifests without an operator; null (the default) requires an approval for each. */
+  autoApprove: AutoApprovePolicy | null;
   /** Metrics over fewer patients than this are suppressed; training on fewer is declined. */
   minCohortSize: number;
   /** Data sets this node will train or evaluate on. */
@@ -13,6 +28,8 @@ export interface LocalPolicy {
   allowedModelFamilies: ModelFamily[];
   /** Upper bound on local steps per round, so a study cannot monopolise the node. */
   maxLocalSteps: number;
+  /** This hospital's differential-privacy budget, enforced by the node itself (its ledger persists across restarts). */
+  privacy: { maxEpsilonPerStudy: number; maxEpsilonTotal: number; delta: number };
 }
 
 /** Where the node's patients are: a data set name and where its files live on this machine. */
@@ -56,10 +73,12 @@ export class NodeConfigError extends Error {
 }
 
 export const DEFAULT_POLICY: LocalPolicy = {
+  autoApprove: null,
   minCohortSize: 10,
   allowedDatasets: ['fed-heart-disease'],
   allowedModelFamilies: ['logistic-regression', 'mlp'],
   maxLocalSteps: 10_000,
+  privacy: { maxEpsilonPerStudy: 10, maxEpsilonTotal: 30, delta: 1e-5 },
 };
 
 /** Reads and checks a node config file. */
@@ -120,10 +139,12 @@ export function parseNodeConfig(raw: unknown, path: string): NodeConfig {
     enrolmentToken: typeof token === 'string' && token.length > 0 ? token : null,
     data: { dataset: dataset as DatasetName, path: resolve(base, str(d, 'path', 'data.')), center: str(d, 'center', 'data.') },
     policy: {
+      autoApprove: parseAutoApprove(p['autoApprove'], fail),
       minCohortSize: int(p, 'minCohortSize', DEFAULT_POLICY.minCohortSize, 1, 1_000_000, 'policy.'),
       allowedDatasets: list('allowedDatasets', DATASETS, DEFAULT_POLICY.allowedDatasets),
       allowedModelFamilies: list('allowedModelFamilies', MODEL_FAMILIES, DEFAULT_POLICY.allowedModelFamilies),
       maxLocalSteps: int(p, 'maxLocalSteps', DEFAULT_POLICY.maxLocalSteps, 1, 10_000_000, 'policy.'),
+      privacy: parsePrivacy(p['privacy'], fail),
     },
     backend,
     stateDir: resolve(base, typeof obj['stateDir'] === 'string' ? (obj['stateDir'] as string) : '.'),
@@ -134,4 +155,39 @@ export function parseNodeConfig(raw: unknown, path: string): NodeConfig {
       maxDelayMs: int(reconnect, 'maxDelayMs', 30_000, 10, 3_600_000, 'reconnect.'),
     },
   };
+}
+
+function parseAutoApprove(raw: unknown, fail: (msg: string) => never): AutoApprovePolicy | null {
+  if (raw === undefined || raw === null) return null;
+  if (typeof raw !== 'object' || Array.isArray(raw)) fail('"policy.autoApprove" must be an object or null');
+  const o = raw as Record<string, unknown>;
+  const list = <T extends string>(key: string, allowed: readonly T[]): T[] => {
+    const v = o[key];
+    if (!Array.isArray(v) || v.some((x) => !(allowed as readonly unknown[]).includes(x))) fail(`"policy.autoApprove.${key}" must be a list drawn from ${allowed.join(', ')}`);
+    return v as T[];
+  };
+  const int = (key: string): number => {
+    const v = o[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) fail(`"policy.autoApprove.${key}" must be a positive integer`);
+    return v as number;
+  };
+  return {
+    datasets: list('datasets', DATASETS),
+    modelFamilies: list('modelFamilies', MODEL_FAMILIES),
+    strategies: list('strategies', STRATEGIES),
+    maxRounds: int('maxRounds'),
+    maxLocalSteps: int('maxLocalSteps'),
+  };
+}
+
+function parsePrivacy(raw: unknown, fail: (msg: string) => never): LocalPolicy['privacy'] {
+  if (raw === undefined || raw === null) return { ...DEFAULT_POLICY.privacy };
+  if (typeof raw !== 'object' || Array.isArray(raw)) fail('"policy.privacy" must be an object');
+  const o = raw as Record<string, unknown>;
+  const num = (key: 'maxEpsilonPerStudy' | 'maxEpsilonTotal' | 'delta', max: number): number => {
+    const v = o[key] ?? DEFAULT_POLICY.privacy[key];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > max) fail(`"policy.privacy.${key}" must be a number in (0, ${max}], got ${JSON.stringify(v)}`);
+    return v as number;
+  };
+  return { maxEpsilonPerStudy: num('maxEpsilonPerStudy', 1e6), maxEpsilonTotal: num('maxEpsilonTotal', 1e6), delta: num('delta', 0.1) };
 }

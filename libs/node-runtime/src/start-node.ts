@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { AuditLog } from '@medfed/audit';
+import { AuditLog, readAuditLog } from '@medfed/audit';
 import { keyFingerprint, loadIdentity, fromBase64 } from '@medfed/crypto';
 import { initBackend } from '@medfed/models';
 import { JsonLinesLogger, Logger } from '@medfed/observability';
@@ -27,6 +27,9 @@ export async function startNode(config: NodeConfig, logger: Logger = new JsonLin
   const backend = await initBackend(config.backend);
   logger.info('node.starting', { name: config.name, backend: backend.name, native: backend.native, coordinatorUrl: config.coordinatorUrl });
   const audit = AuditLog.open(config.auditLogPath ?? join(config.stateDir, 'audit.jsonl'), identity);
+  const alreadyAudited = readAuditLog(audit.path)
+    .filter((e) => e.event === 'manifest.approved' || e.event === 'manifest.revoked')
+    .map((e) => `${String(e.details['manifestSha256'])}@${String(e.details['at'])}`);
   audit.append('node.started', { name: config.name, backend: backend.name, softwareVersion: NODE_SOFTWARE_VERSION });
   audit.append('config.loaded', {
     coordinatorUrl: config.coordinatorUrl,
@@ -36,10 +39,12 @@ export async function startNode(config: NodeConfig, logger: Logger = new JsonLin
     allowedDatasets: config.policy.allowedDatasets,
     allowedModelFamilies: config.policy.allowedModelFamilies,
     maxLocalSteps: config.policy.maxLocalSteps,
+    autoApprove: config.policy.autoApprove ? { ...config.policy.autoApprove } : null,
   });
   const data = loadLocalData(config.data);
   logger.info('data.loaded', { dataset: data.dataset, trainExamples: data.train.n, testExamples: data.test.n, features: data.featureCount });
   const client = new NodeClient(config, identity, new LocalTrainer(data, config.name), logger, backend.name, audit);
+  client.markDecisionsAudited(alreadyAudited);
   void client.start();
   return {
     client,

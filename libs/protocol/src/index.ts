@@ -19,3 +19,6 @@ export * from './dto/evaluate-result.dto';
 export * from './dto/task-declined.dto';
 export * from './dto/rejected.dto';
 export * from './dto/receipt.dto';
+export * from './canonical-json.util';
+export * from './study-manifest';
+export * from './dto/study-manifest.dto';

@@ -65,6 +65,18 @@ export interface StrategyConfig {
   byzantine?: number;
 }
 
+/**
+ * Client-level differential privacy (DP-FedAvg, McMahan et al. 2018): each site's update is clipped to
+ * L2 norm `clipNorm`, sites are averaged with equal weights, and Gaussian noise of standard deviation
+ * noiseMultiplier · clipNorm is added to the sum — by the coordinator (`central`) or split across the n
+ * sites, each adding σ/√n (`split`, so the coordinator never sees an un-noised update).
+ */
+export interface DifferentialPrivacySpec {
+  noiseMultiplier: number;
+  clipNorm: number;
+  placement: 'central' | 'split';
+}
+
 /** Everything the coordinator needs to run a study, as created through the REST API or CLI. */
 export interface StudySpec {
   name: string;
@@ -85,4 +97,6 @@ export interface StudySpec {
   roundTimeoutSeconds: number;
   /** Seed for the initial global model. */
   seed: number;
+  /** Differential privacy of the sites' updates; absent = none. Part of the manifest a hospital approves. */
+  dp?: DifferentialPrivacySpec;
 }

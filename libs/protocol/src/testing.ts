@@ -1,3 +1,4 @@
+import { studyManifest } from './study-manifest';
 import { Identity, defaultSealer, defaultSigner, randomBytes, sha256, toBase64 } from '@medfed/crypto';
 import { EnvelopeHeader } from './dto/envelope-header.dto';
 import { FRAME_MAGIC } from './envelope';
@@ -56,6 +57,7 @@ export function sampleBody<K extends MessageKind>(kind: K): BodyForKind[K] {
       model: { family: 'mlp', inputDim: 13, hidden: [16, 8], dropout: 0.1 },
       training: { localSteps: 100, batchSize: 4, learningRate: 0.001, optimizer: 'sgd', l2: 0, proximalMu: 0 },
       deadlineAt: 1_700_000_060_000,
+      manifest: studyManifest('study-1', sampleStudySpec()),
     }),
     [MessageKind.EvaluateTask]: () => ({
       studyId: 'study-1',
@@ -63,6 +65,7 @@ export function sampleBody<K extends MessageKind>(kind: K): BodyForKind[K] {
       modelVersion: 1,
       dataset: 'fed-heart-disease',
       model: { family: 'logistic-regression', inputDim: 13 },
+      manifest: studyManifest('study-1', sampleStudySpec()),
     }),
     [MessageKind.TrainResult]: () => ({
       studyId: 'study-1',

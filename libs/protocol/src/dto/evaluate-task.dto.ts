@@ -1,5 +1,7 @@
 import 'reflect-metadata';
 import { TaskScopeDto } from './task-scope.dto';
+import { StudyManifestDto } from './study-manifest.dto';
+import { StudyManifest } from '../study-manifest';
 import { IsIn } from 'class-validator';
 import { DATASETS, DatasetName, ModelSpec } from '../study';
 import { ModelSpecDto, NestedObject } from './study-spec.dto';
@@ -12,6 +14,8 @@ export interface EvaluateTaskBody {
   modelVersion: number;
   dataset: DatasetName;
   model: ModelSpec;
+  /** The study's manifest: the node runs the task only if it approved exactly this (by its SHA-256). */
+  manifest: StudyManifest;
 }
 
 /** Validates an {@link EvaluateTaskBody}. */
@@ -22,4 +26,7 @@ export class EvaluateTaskBodyDto extends TaskScopeDto implements EvaluateTaskBod
 
   @NestedObject(() => ModelSpecDto)
   model!: ModelSpecDto;
+
+  @NestedObject(() => StudyManifestDto)
+  manifest!: StudyManifestDto;
 }

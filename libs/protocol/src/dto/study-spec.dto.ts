@@ -10,6 +10,7 @@ import {
   OPTIMIZERS,
   OptimizerName,
   STRATEGIES,
+  DifferentialPrivacySpec,
   StrategyConfig,
   StrategyName,
   StudySpec,
@@ -123,6 +124,25 @@ export class StrategyConfigDto implements StrategyConfig {
   byzantine?: number;
 }
 
+/** Validates a {@link DifferentialPrivacySpec}. */
+export class DifferentialPrivacySpecDto implements DifferentialPrivacySpec {
+  @Required()
+  @IsFiniteNumber()
+  @Min(0)
+  @Max(1000)
+  noiseMultiplier!: number;
+
+  @Required()
+  @IsFiniteNumber()
+  @IsAbove(0)
+  @Max(1e6)
+  clipNorm!: number;
+
+  @Required()
+  @IsIn(['central', 'split'])
+  placement!: 'central' | 'split';
+}
+
 /** A nested, required, validated object of class `cls`. */
 export function NestedObject(cls: () => new () => object): PropertyDecorator {
   return compose(Required(), IsObject(), ValidateNested(), Type(cls));
@@ -181,4 +201,10 @@ export class StudySpecDto implements StudySpec {
   @Required()
   @IsIntInRange(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)
   seed!: number;
+
+  @OptionalField()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => DifferentialPrivacySpecDto)
+  dp?: DifferentialPrivacySpecDto;
 }

@@ -1,9 +1,11 @@
 import 'reflect-metadata';
 import { TaskScopeDto } from './task-scope.dto';
+import { StudyManifestDto } from './study-manifest.dto';
+import { StudyManifest } from '../study-manifest';
 import { IsIn } from 'class-validator';
 import { DATASETS, DatasetName, ModelSpec, STRATEGIES, StrategyName, TrainingConfig } from '../study';
 import { ModelSpecDto, NestedObject, TrainingConfigDto } from './study-spec.dto';
-import { IsEpochMs, OptionalField, Required } from './validators';
+import { IsEpochMs, IsIntInRange, OptionalField, Required } from './validators';
 
 /** coordinator -> node, sealed: train the enclosed global weights (the frame's tensors) for one round. */
 export interface TrainTaskBody {
@@ -23,6 +25,10 @@ export interface TrainTaskBody {
    * result carries the weight delta followed by the control delta Δc_i.
    */
   strategy?: StrategyName;
+  /** How many sites were selected for this round: with split DP noise each adds σ/√participants. */
+  participants?: number;
+  /** The study's manifest: the node runs the task only if it approved exactly this (by its SHA-256). */
+  manifest: StudyManifest;
 }
 
 /** Validates a {@link TrainTaskBody}. */
@@ -44,4 +50,11 @@ export class TrainTaskBodyDto extends TaskScopeDto implements TrainTaskBody {
   @OptionalField()
   @IsIn(STRATEGIES)
   strategy?: StrategyName;
+
+  @OptionalField()
+  @IsIntInRange(1, 100_000)
+  participants?: number;
+
+  @NestedObject(() => StudyManifestDto)
+  manifest!: StudyManifestDto;
 }
