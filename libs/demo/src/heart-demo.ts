@@ -7,7 +7,10 @@ import { trainCentralisedBaseline, trainLocalBaseline } from '@medfed/models';
 import { JsonLinesLogger } from '@medfed/observability';
 import type { StrategyName } from '@medfed/protocol';
 import { ManifestApprovals, approveSignedManifest, initNode } from '@medfed/node-runtime';
-import { BaselineAccuracy, DemoRound, DemoSummary, formatSummaryTable } from './demo-summary';
+import { BaselineAccuracy, DemoPrivacy, DemoRound, DemoSummary, formatPrivacyTable, formatSummaryTable } from './demo-summary';
+import { noiseForEpsilon } from '@medfed/privacy';
+import { readAuditLog } from '@medfed/audit';
+import type { StudySpec } from '@medfed/protocol';
 import { HEART_BASELINE_EPOCHS, HEART_BASELINE_TRAINING, heartDemoStudy } from './heart-study';
 import { NodeProcess, REPO_ROOT, spawnNodeProcess, stopNodeProcesses } from './node-processes';
 
@@ -21,6 +24,8 @@ export interface HeartDemoOptions {
   seed?: number;
   /** Aggregation strategy (default fedavg). */
   strategy?: StrategyName;
+  /** Also run the same federation under client-level DP with this total ε (δ = 1e-5, split noise). */
+  dpEpsilon?: number;
   /** Write the summary as JSON here too. */
   jsonPath?: string;
   /** Skip the local and centralised baselines (tests that only need the federation). */
@@ -90,6 +95,8 @@ export async function runHeartDemo(options: HeartDemoOptions = {}): Promise<Demo
     await admin.launchStudy(study.id);
     await done;
 
+    const privacy = options.dpEpsilon !== undefined ? await runPrivateStudy(admin, running, workdir, init.signingPublicKey, spec, options.dpEpsilon, print) : null;
+
     const status = await admin.studyStatus(study.id);
     const lastEval = [...status.rounds].reverse().find((r) => r.kind === 'evaluate' && r.state === 'completed');
     const lastTrain = [...status.rounds].reverse().find((r) => r.kind === 'train' && r.state === 'completed');
@@ -98,7 +105,7 @@ export async function runHeartDemo(options: HeartDemoOptions = {}): Promise<Demo
     const backend = String(running.store.listContributions(study.id, lastTrain?.round ?? 1, 'train')[0]?.metrics['backend'] ?? 'unknown');
 
     await stopNodeProcesses(nodes);
-    const bytesSentPerNode = Object.fromEntries(nodes.map((n) => [n.name, bytesSentFromLog(n.logPath)]));
+    const bytesSentPerNode = Object.fromEntries(nodes.map((n) => [n.name, bytesSentFromLog(n.logPath, study.id)]));
 
     const baselines = options.skipBaselines ? emptyBaselines() : runBaselines(dataDir, spec.seed, print);
     const sites = HEART_DISEASE_CENTERS.map((name) => {
@@ -122,9 +129,11 @@ export async function runHeartDemo(options: HeartDemoOptions = {}): Promise<Demo
       bytesSentPerNode,
       history,
       workdir,
+      ...(privacy ? { privacy: { ...privacy, accuracyCost: { meanSiteTestAccuracy: round4((evaluation?.meanSiteAccuracy ?? 0) - (privacy.meanSiteTestAccuracy ?? 0)), pooledTestAccuracy: round4((evaluation?.pooledAccuracy ?? 0) - (privacy.pooledTestAccuracy ?? 0)) } } } : {}),
       auditLogs: [running.auditLogPath, ...HEART_DISEASE_CENTERS.map((c) => join(workdir, 'nodes', c, 'state', 'audit.jsonl'))],
     };
     print(formatSummaryTable(summary));
+    if (summary.privacy) print(formatPrivacyTable(summary));
     if (options.jsonPath) {
       mkdirSync(dirname(resolve(options.jsonPath)), { recursive: true });
       writeFileSync(options.jsonPath, JSON.stringify(summary, null, 2) + '\n');
@@ -178,13 +187,14 @@ function watchStudy(running: RunningCoordinator, studyId: string, rounds: number
   });
 }
 
-/** Every byte a node put on the wire, from its own log of the frames it sent. */
-export function bytesSentFromLog(logPath: string): number {
+/** Every byte a node put on the wire, from its own log of the frames it sent (optionally: for one study, plus its hellos). */
+export function bytesSentFromLog(logPath: string, studyId?: string): number {
   let total = 0;
   for (const line of readFileSync(logPath, 'utf8').split('\n')) {
     if (!line.startsWith('{')) continue;
     try {
-      const entry = JSON.parse(line) as { event?: string; bytes?: number };
+      const entry = JSON.parse(line) as { event?: string; bytes?: number; studyId?: string | null };
+      if (studyId !== undefined && entry.studyId !== studyId && entry.studyId !== null) continue;
       if (entry.event === 'frame.sent' && typeof entry.bytes === 'number') total += entry.bytes;
     } catch {
       // A line cut short by a killed process is not a frame record; skip it.
@@ -211,4 +221,56 @@ function runBaselines(dataDir: string, seed: number, print: (line: string) => vo
 function emptyBaselines(): DemoSummary['baselines'] {
   const none: BaselineAccuracy = { meanSiteTestAccuracy: Number.NaN, pooledTestAccuracy: Number.NaN, sites: [] };
   return { local: none, centralised: none };
+}
+
+/** Clip norm of the demo's private run: above a typical round's update of this model, so clipping rarely bites. */
+export const DEMO_DP_CLIP_NORM = 1;
+
+/**
+ * The same federation under client-level DP: the noise multiplier that keeps the whole study within
+ * `epsilon` (RDP accountant, δ = 1e-5, every site in every round), split across the sites so the
+ * coordinator never sees an un-noised update. Each node charges its own ledger; what each spent is
+ * read from its audit log.
+ */
+async function runPrivateStudy(
+  admin: AdminClient,
+  running: RunningCoordinator,
+  workdir: string,
+  coordinatorKey: string,
+  base: StudySpec,
+  epsilon: number,
+  print: (line: string) => void,
+): Promise<Omit<DemoPrivacy, 'accuracyCost'>> {
+  const delta = 1e-5;
+  const noiseMultiplier = noiseForEpsilon(epsilon, { clipNorm: DEMO_DP_CLIP_NORM, samplingRate: 1, delta, rounds: base.rounds, noisePlacement: 'split' });
+  const spec: StudySpec = { ...base, name: `${base.name}-dp`, dp: { noiseMultiplier, clipNorm: DEMO_DP_CLIP_NORM, placement: 'split' } };
+  print(`\nsame federation under differential privacy: ε = ${epsilon}, δ = ${delta}, noise multiplier ${noiseMultiplier.toFixed(3)}, clip norm ${DEMO_DP_CLIP_NORM}`);
+  const study = await admin.createStudy(spec);
+  const signed = await admin.studyManifest(study.id);
+  for (const center of HEART_DISEASE_CENTERS) {
+    approveSignedManifest(new ManifestApprovals(join(workdir, 'nodes', center, 'state')), signed, coordinatorKey, `${center} operator (demo)`);
+  }
+  const done = watchStudy(running, study.id, spec.rounds, [], print);
+  await admin.launchStudy(study.id);
+  await done;
+  const status = await admin.studyStatus(study.id);
+  const lastEval = [...status.rounds].reverse().find((r) => r.kind === 'evaluate' && r.state === 'completed');
+  const evaluation = lastEval?.metrics as unknown as EvaluationMetrics | undefined;
+  const epsilonSpent: Record<string, number> = {};
+  for (const center of HEART_DISEASE_CENTERS) {
+    const spent = readAuditLog(join(workdir, 'nodes', center, 'state', 'audit.jsonl')).filter((e) => e.event === 'privacy.spent' && e.details['studyId'] === study.id);
+    epsilonSpent[center] = round4(Number(spent[spent.length - 1]?.details['epsilonAfter'] ?? 0)) ?? 0;
+  }
+  return {
+    studyId: study.id,
+    targetEpsilon: epsilon,
+    delta,
+    noiseMultiplier: round4(noiseMultiplier) ?? noiseMultiplier,
+    clipNorm: DEMO_DP_CLIP_NORM,
+    placement: 'split',
+    epsilonSpent,
+    sites: HEART_DISEASE_CENTERS.map((name) => ({ name, testAccuracy: round4(evaluation?.sites.find((x) => x.name === name)?.accuracy ?? null) })),
+    meanSiteTestAccuracy: round4(evaluation?.meanSiteAccuracy ?? null),
+    pooledTestAccuracy: round4(evaluation?.pooledAccuracy ?? null),
+  };
 }
