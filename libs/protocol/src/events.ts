@@ -25,6 +25,10 @@ export const Events = {
    * so a node treats it as a hint for its log, never as a trusted statement.
    */
   ConnectionError: 'medfed/connection-error',
+  /** node -> coordinator: one step of secure aggregation (keys, shares, masked input, unmasking shares). Sealed. */
+  SecAggUp: 'medfed/secagg-up',
+  /** coordinator -> node: one step of secure aggregation (all keys, routed shares, unmask request). Sealed. */
+  SecAggDown: 'medfed/secagg-down',
   /** coordinator -> node: a signed receipt for an accepted contribution. */
   Receipt: 'medfed/receipt',
 } as const;

@@ -22,3 +22,4 @@ export * from './dto/receipt.dto';
 export * from './canonical-json.util';
 export * from './study-manifest';
 export * from './dto/study-manifest.dto';
+export * from './dto/secagg-step.dto';

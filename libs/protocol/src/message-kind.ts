@@ -14,6 +14,8 @@ export const MessageKind = {
   TaskDeclined: 'task-declined',
   Rejected: 'rejected',
   Receipt: 'receipt',
+  SecAggUp: 'secagg-up',
+  SecAggDown: 'secagg-down',
 } as const;
 export type MessageKind = (typeof MessageKind)[keyof typeof MessageKind];
 
@@ -29,6 +31,8 @@ export const SEALED_KINDS: ReadonlySet<MessageKind> = new Set<MessageKind>([
   MessageKind.EvaluateTask,
   MessageKind.TrainResult,
   MessageKind.EvaluateResult,
+  MessageKind.SecAggUp,
+  MessageKind.SecAggDown,
 ]);
 
 /**
@@ -49,6 +53,8 @@ const EVENT_BY_KIND: Readonly<Record<MessageKind, EventName>> = {
   [MessageKind.TaskDeclined]: Events.TaskDeclined,
   [MessageKind.Rejected]: Events.Rejected,
   [MessageKind.Receipt]: Events.Receipt,
+  [MessageKind.SecAggUp]: Events.SecAggUp,
+  [MessageKind.SecAggDown]: Events.SecAggDown,
 };
 
 const KIND_BY_EVENT: ReadonlyMap<string, MessageKind> = new Map(

@@ -99,4 +99,19 @@ export interface StudySpec {
   seed: number;
   /** Differential privacy of the sites' updates; absent = none. Part of the manifest a hospital approves. */
   dp?: DifferentialPrivacySpec;
+  /** Secure aggregation: the coordinator learns only the sum of the updates; absent = off. */
+  secureAggregation?: SecureAggregationSpec;
+}
+
+/**
+ * Secure aggregation (Bonawitz et al. 2017): updates are clipped to [−clipRange, clipRange] per
+ * coordinate, quantised, and masked so only their sum can be recovered, with up to n − threshold sites
+ * dropping out after masking. Strategies that need individual updates (median, trimmed mean, Krum,
+ * SCAFFOLD's control variates) cannot run under it.
+ */
+export interface SecureAggregationSpec {
+  /** t: the fewest sites that must remain; also the Shamir threshold. 2..n; default ⌊2n/3⌋ + 1. */
+  threshold?: number;
+  /** Per-coordinate clipping range of the updates before quantisation. */
+  clipRange: number;
 }

@@ -99,6 +99,8 @@ export function sampleBody<K extends MessageKind>(kind: K): BodyForKind[K] {
       numExamples: 199,
       receivedAt: 1_700_000_030_000,
     }),
+    [MessageKind.SecAggUp]: () => ({ studyId: 'study-1', round: 1, modelVersion: 0, session: 1, step: 'advertise' as const, payload: '{}' }),
+    [MessageKind.SecAggDown]: () => ({ studyId: 'study-1', round: 1, modelVersion: 0, session: 1, step: 'keys' as const, payload: '[]' }),
   };
   return bodies[kind]() as BodyForKind[K];
 }

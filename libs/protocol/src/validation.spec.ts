@@ -186,6 +186,16 @@ const RANGE_CASES: Record<MessageKind, Mutation[]> = {
     ['receivedAt', -1, 'negative'],
     ['receivedAt', 0.5, 'fractional'],
   ],
+  [MessageKind.SecAggUp]: [
+    ['session', 0, 'zero'],
+    ['step', 'keys', 'a step the coordinator sends'],
+    ['round', 0, 'zero'],
+  ],
+  [MessageKind.SecAggDown]: [
+    ['session', 1.5, 'fractional'],
+    ['step', 'masked', 'a step a node sends'],
+    ['modelVersion', -1, 'negative'],
+  ],
 };
 
 /** Generated cases: every field missing (unless optional), of the wrong type, and null. */

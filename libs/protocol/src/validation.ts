@@ -12,6 +12,7 @@ import { TaskDeclinedBody, TaskDeclinedBodyDto } from './dto/task-declined.dto';
 import { TrainResultBody, TrainResultBodyDto } from './dto/train-result.dto';
 import { TrainTaskBody, TrainTaskBodyDto } from './dto/train-task.dto';
 import { WelcomeBody, WelcomeBodyDto } from './dto/welcome.dto';
+import { SecAggDownBodyDto, SecAggDownStep, SecAggStepBody, SecAggUpBodyDto, SecAggUpStep } from './dto/secagg-step.dto';
 import { MessageKind, isMessageKind } from './message-kind';
 import { ProtocolError } from './protocol-error';
 import { StudySpec } from './study';
@@ -27,6 +28,8 @@ export interface BodyForKind {
   [MessageKind.TaskDeclined]: TaskDeclinedBody;
   [MessageKind.Rejected]: RejectedBody;
   [MessageKind.Receipt]: ReceiptBody;
+  [MessageKind.SecAggUp]: SecAggStepBody<SecAggUpStep>;
+  [MessageKind.SecAggDown]: SecAggStepBody<SecAggDownStep>;
 }
 
 type DtoClass = new () => object;
@@ -42,6 +45,8 @@ export const BODY_DTOS: Readonly<Record<MessageKind, DtoClass>> = {
   [MessageKind.TaskDeclined]: TaskDeclinedBodyDto,
   [MessageKind.Rejected]: RejectedBodyDto,
   [MessageKind.Receipt]: ReceiptBodyDto,
+  [MessageKind.SecAggUp]: SecAggUpBodyDto,
+  [MessageKind.SecAggDown]: SecAggDownBodyDto,
 };
 
 // Field names are echoed in errors; an attacker-chosen key is shown only if it looks like a name.

@@ -11,6 +11,7 @@ import {
   OptimizerName,
   STRATEGIES,
   DifferentialPrivacySpec,
+  SecureAggregationSpec,
   StrategyConfig,
   StrategyName,
   StudySpec,
@@ -143,6 +144,19 @@ export class DifferentialPrivacySpecDto implements DifferentialPrivacySpec {
   placement!: 'central' | 'split';
 }
 
+/** Validates a {@link SecureAggregationSpec}. */
+export class SecureAggregationSpecDto implements SecureAggregationSpec {
+  @OptionalField()
+  @IsIntInRange(2, 255)
+  threshold?: number;
+
+  @Required()
+  @IsFiniteNumber()
+  @IsAbove(0)
+  @Max(1e6)
+  clipRange!: number;
+}
+
 /** A nested, required, validated object of class `cls`. */
 export function NestedObject(cls: () => new () => object): PropertyDecorator {
   return compose(Required(), IsObject(), ValidateNested(), Type(cls));
@@ -207,4 +221,10 @@ export class StudySpecDto implements StudySpec {
   @ValidateNested()
   @Type(() => DifferentialPrivacySpecDto)
   dp?: DifferentialPrivacySpecDto;
+
+  @OptionalField()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => SecureAggregationSpecDto)
+  secureAggregation?: SecureAggregationSpecDto;
 }
