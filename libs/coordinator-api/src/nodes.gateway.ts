@@ -50,6 +50,11 @@ export class NodesGateway implements OnGatewayConnection, OnGatewayDisconnect {
     this.coordinator.frames.handle(this.context(socket), Events.EvaluateResult, frame);
   }
 
+  @SubscribeMessage(Events.SecAggUp)
+  onSecAggUp(@ConnectedSocket() socket: Socket, @MessageBody() frame: unknown): void {
+    this.coordinator.frames.handle(this.context(socket), Events.SecAggUp, frame);
+  }
+
   @SubscribeMessage(Events.TaskDeclined)
   onTaskDeclined(@ConnectedSocket() socket: Socket, @MessageBody() frame: unknown): void {
     this.coordinator.frames.handle(this.context(socket), Events.TaskDeclined, frame);

@@ -17,7 +17,8 @@ export type CoordinatorErrorCode =
   | 'INVALID_STATE'
   | 'INVALID_ENROLMENT'
   | 'INVALID_STUDY'
-  | 'NOT_CLIPPED';
+  | 'NOT_CLIPPED'
+  | 'SECAGG';
 
 /** A refusal the coordinator can explain to the sender. */
 export class CoordinatorError extends Error {

@@ -8,6 +8,8 @@ import {
   ProtocolError,
   ReceiptBody,
   RejectedBody,
+  SecAggStepBody,
+  SecAggUpStep,
   TaskDeclinedBody,
   TrainResultBody,
   WelcomeBody,
@@ -29,6 +31,7 @@ const NODE_KINDS: readonly MessageKind[] = [
   MessageKind.TrainResult,
   MessageKind.EvaluateResult,
   MessageKind.TaskDeclined,
+  MessageKind.SecAggUp,
 ];
 
 /**
@@ -126,6 +129,10 @@ export class FrameHandler {
       case MessageKind.EvaluateResult:
         receipt = this.engine.onEvaluateResult(node.id, opened as OpenedMessage<EvaluateResultBody>);
         break;
+      case MessageKind.SecAggUp:
+        // Receipts for secure aggregation are issued when the sum is recovered, for the masked inputs that counted.
+        this.engine.onSecAggUp(node.id, opened as OpenedMessage<SecAggStepBody<SecAggUpStep>>);
+        return;
       case MessageKind.TaskDeclined: {
         const body = opened.body as TaskDeclinedBody;
         this.engine.onDeclined(node.id, body.studyId, body.round, body.reason);

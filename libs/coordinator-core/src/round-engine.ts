@@ -6,6 +6,8 @@ import {
   ModelSpec,
   OpenedMessage,
   ReceiptBody,
+  SecAggStepBody,
+  SecAggUpStep,
   TrainResultBody,
   TrainTaskBody,
   WeightTensor,
@@ -15,6 +17,7 @@ import {
 } from '@medfed/protocol';
 import { AggregationError, ClientUpdate, Strategy, StrategyState, assertFiniteLayers, assertSameShape, createStrategy } from '@medfed/aggregation';
 import {
+  ContributionRecord,
   CoordinatorStore,
   DuplicateError,
   RoundKind,
@@ -30,6 +33,8 @@ import { addGaussianNoise } from '@medfed/privacy';
 import { sha256Hex } from '@medfed/crypto';
 import { evaluationMetrics, trainingMetrics } from './round-metrics';
 import { sampleSites } from './site-sampling';
+import { SecureAggregationSession, SessionOutcome } from './secure-aggregation.session';
+import { DEFAULT_MAX_WEIGHT } from '@medfed/secagg';
 import { decodeStrategyState, encodeStrategyState } from './strategy-state.codec';
 
 /** Progress of a study, as the engine reports it to the CLI, the REST API and tests. */
@@ -98,6 +103,9 @@ export class RoundEngine extends EventEmitter {
   private readonly faultPoint: NonNullable<RoundEngineOptions['faultPoint']>;
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly models = new Map<string, GlobalModel>();
+  /** The live secure-aggregation session of each study's open train round, and how the last one ended. */
+  private readonly sessions = new Map<string, SecureAggregationSession>();
+  private readonly outcomes = new Map<string, { round: number; session: number; outcome: SessionOutcome }>();
   private stopped = false;
 
   constructor(options: RoundEngineOptions) {
@@ -183,9 +191,19 @@ export class RoundEngine extends EventEmitter {
     } else if (last.state === 'collecting') {
       // Time spent down is not the sites' fault: a deadline that passed meanwhile starts afresh.
       const open = last.deadlineAt > this.now() ? last : this.store.updateRound(study.id, last.round, last.kind, { deadlineAt: this.now() + study.spec.roundTimeoutSeconds * 1000 });
+      if (open.kind === 'train' && study.spec.secureAggregation) {
+        // A session's secrets lived in the old process: start the round's secure aggregation afresh.
+        this.restartSecureRound(study, open, 'the coordinator restarted during secure aggregation', false);
+        return;
+      }
       this.armDeadline(open);
       this.redispatchOpenRound(open);
     } else if (last.state === 'aggregating') {
+      if (last.kind === 'train' && study.spec.secureAggregation) {
+        // The unmasked sum was never saved: the secure aggregation runs again.
+        this.restartSecureRound(study, this.store.updateRound(study.id, last.round, last.kind, { state: 'collecting' }), 'the coordinator restarted while aggregating securely', false);
+        return;
+      }
       this.closeRound(study.id, last.round, last.kind);
     } else if (last.state === 'completed') {
       this.advance(study.id, last.round, last.kind);
@@ -310,6 +328,19 @@ export class RoundEngine extends EventEmitter {
     );
     this.afterContribution(study.id, round, nodeId, msg.frameBytes);
     return { studyId: study.id, round: round.round, nodeId, frameSha256: msg.frameSha256, numExamples: body.numExamples, receivedAt };
+  }
+
+  /** One secure-aggregation step from a site of an open train round. */
+  onSecAggUp(nodeId: string, msg: OpenedMessage<SecAggStepBody<SecAggUpStep>>): void {
+    const { study, round } = this.requireOpenRound(nodeId, msg, 'train');
+    if (msg.body.modelVersion !== round.modelVersionIn) {
+      throw new CoordinatorError('WRONG_MODEL_VERSION', `secure-aggregation step for model version ${msg.body.modelVersion}, expected ${round.modelVersionIn}`);
+    }
+    const session = this.sessions.get(study.id);
+    if (!session || session.params.round !== round.round) {
+      throw new CoordinatorError('ROUND_CLOSED', `no secure-aggregation session is open for round ${round.round} of study ${study.id}`);
+    }
+    session.onUp(nodeId, msg);
   }
 
   /** A site declined a task: recorded; the round closes without it. */
@@ -450,6 +481,7 @@ export class RoundEngine extends EventEmitter {
       this.store.createRound(record);
       if (kind === 'train') this.store.updateStudy(study.id, { currentRound: roundNo, updatedAt: startedAt });
     });
+    if (kind === 'train' && study.spec.secureAggregation) this.startSession(study, record);
     this.logger.info('round.dispatched', { studyId: study.id, round: roundNo, kind, participants, modelVersion: versionIn });
     this.emit('event', { type: 'round-started', studyId: study.id, round: roundNo, kind, participants } satisfies EngineEvent);
     for (const nodeId of participants) this.sendTask(study, record, nodeId);
@@ -476,7 +508,14 @@ export class RoundEngine extends EventEmitter {
         ? this.messenger.send<TrainTaskBody>(nodeId, MessageKind.TrainTask, {
             studyId: study.id,
             round: round.round,
-            body: { ...common, training: study.spec.training, deadlineAt: round.deadlineAt, strategy: study.spec.strategy, participants: round.participants.length },
+            body: {
+              ...common,
+              training: study.spec.training,
+              deadlineAt: round.deadlineAt,
+              strategy: study.spec.strategy,
+              participants: round.participants.length,
+              ...this.secaggTaskParams(study),
+            },
             tensors: [...weights, ...payload],
             seal: true,
           })
@@ -512,6 +551,10 @@ export class RoundEngine extends EventEmitter {
     if (!round || !study || study.status !== 'running') return;
     if (round.state === 'completed' || round.state === 'failed') return;
     this.clearTimer(studyId);
+    if (kind === 'train' && study.spec.secureAggregation) {
+      this.closeSecureRound(study, round);
+      return;
+    }
     const contributions = this.store.listContributions(studyId, roundNo, kind);
     if (kind === 'train' && contributions.length < study.spec.minSites) {
       const reason = `only ${contributions.length} of the ${study.spec.minSites} sites needed answered train round ${roundNo} before its deadline`;
@@ -524,10 +567,7 @@ export class RoundEngine extends EventEmitter {
       this.failStudy(studyId, reason);
       return;
     }
-    this.store.updateRound(studyId, roundNo, kind, { state: 'aggregating' });
-    this.faultPoint('aggregating', studyId, roundNo, kind);
     const names = new Map(this.store.listNodes().map((n) => [n.id, n.name]));
-    let metrics: Record<string, unknown>;
     if (kind === 'train') {
       const global = this.globalModel(studyId, round.modelVersionIn);
       const count = global.tensors.length;
@@ -542,49 +582,66 @@ export class RoundEngine extends EventEmitter {
         const perUpdate = (dp.noiseMultiplier * dp.clipNorm) / Math.sqrt(updates.length);
         for (const u of updates) addGaussianNoise(u.delta as Float32Array[], perUpdate);
       }
-      const enrolled = this.store.listNodes().filter((n) => n.status === 'enrolled').length;
-      const next = strategyOf(study).aggregateTrain(
-        global.tensors.map((t) => t.data),
-        updates,
-        global.state,
-        Math.max(enrolled, updates.length),
-      );
-      const tensors = next.global.map((data, i) => ({ shape: global.tensors[i].shape, data }));
-      metrics = trainingMetrics(contributions, names) as unknown as Record<string, unknown>;
-      const version = roundNo;
-      this.store.transaction(() => {
-        if (!this.store.getModelVersion(studyId, version)) {
-          this.store.saveModelVersion({
-            studyId,
-            version,
-            round: roundNo,
-            createdAt: this.now(),
-            weights: encodeTensors(tensors),
-            metrics,
-            strategyState: encodeStrategyState(next.state),
-          });
-        }
-        this.store.updateRound(studyId, roundNo, kind, { state: 'completed', closedAt: this.now(), modelVersionOut: version, metrics });
-        this.store.updateStudy(studyId, { latestModelVersion: version, updatedAt: this.now() });
-      });
-      this.models.set(studyId, { version, tensors, state: next.state });
-      this.audit?.append('model.saved', {
-        studyId,
-        version,
-        round: roundNo,
-        strategy: study.spec.strategy,
-        weightsSha256: sha256Hex(encodeTensors(tensors)),
-        contributors: contributions.map((c) => c.nodeId),
-      });
-      this.faultPoint('after-save', studyId, roundNo, kind);
-    } else {
-      metrics = evaluationMetrics(contributions, names) as unknown as Record<string, unknown>;
-      this.store.updateRound(studyId, roundNo, kind, { state: 'completed', closedAt: this.now(), metrics });
+      this.aggregateAndSave(study, round, updates, contributions);
+      return;
     }
+    this.store.updateRound(studyId, roundNo, kind, { state: 'aggregating' });
+    const metrics = evaluationMetrics(contributions, names) as unknown as Record<string, unknown>;
+    this.store.updateRound(studyId, roundNo, kind, { state: 'completed', closedAt: this.now(), metrics });
+    this.finishRound(study, round, contributions, metrics);
+  }
+
+  /** Runs the study's strategy on a train round's updates and saves the new model version with the round. */
+  private aggregateAndSave(study: StudyRecord, round: RoundRecord, updates: ClientUpdate[], contributions: readonly ContributionRecord[]): void {
+    const studyId = study.id;
+    const roundNo = round.round;
+    this.store.updateRound(studyId, roundNo, 'train', { state: 'aggregating' });
+    this.faultPoint('aggregating', studyId, roundNo, 'train');
+    const names = new Map(this.store.listNodes().map((n) => [n.id, n.name]));
+    const global = this.globalModel(studyId, round.modelVersionIn);
+    const enrolled = this.store.listNodes().filter((n) => n.status === 'enrolled').length;
+    const next = strategyOf(study).aggregateTrain(
+      global.tensors.map((t) => t.data),
+      updates,
+      global.state,
+      Math.max(enrolled, updates.length),
+    );
+    const tensors = next.global.map((data, i) => ({ shape: global.tensors[i].shape, data }));
+    const metrics = trainingMetrics(contributions, names) as unknown as Record<string, unknown>;
+    const version = roundNo;
+    this.store.transaction(() => {
+      if (!this.store.getModelVersion(studyId, version)) {
+        this.store.saveModelVersion({
+          studyId,
+          version,
+          round: roundNo,
+          createdAt: this.now(),
+          weights: encodeTensors(tensors),
+          metrics,
+          strategyState: encodeStrategyState(next.state),
+        });
+      }
+      this.store.updateRound(studyId, roundNo, 'train', { state: 'completed', closedAt: this.now(), modelVersionOut: version, metrics });
+      this.store.updateStudy(studyId, { latestModelVersion: version, updatedAt: this.now() });
+    });
+    this.models.set(studyId, { version, tensors, state: next.state });
+    this.audit?.append('model.saved', {
+      studyId,
+      version,
+      round: roundNo,
+      strategy: study.spec.strategy,
+      weightsSha256: sha256Hex(encodeTensors(tensors)),
+      contributors: contributions.map((c) => c.nodeId),
+    });
+    this.faultPoint('after-save', studyId, roundNo, 'train');
+    this.finishRound(study, round, contributions, metrics);
+  }
+
+  private finishRound(study: StudyRecord, round: RoundRecord, contributions: readonly ContributionRecord[], metrics: Record<string, unknown>): void {
     const missing = round.participants.filter((p) => !contributions.some((c) => c.nodeId === p));
-    this.logger.info('round.completed', { studyId, round: roundNo, kind, contributions: contributions.length, missing });
-    this.emit('event', { type: 'round-completed', studyId, round: roundNo, kind, metrics } satisfies EngineEvent);
-    this.advance(studyId, roundNo, kind);
+    this.logger.info('round.completed', { studyId: study.id, round: round.round, kind: round.kind, contributions: contributions.length, missing });
+    this.emit('event', { type: 'round-completed', studyId: study.id, round: round.round, kind: round.kind, metrics } satisfies EngineEvent);
+    this.advance(study.id, round.round, round.kind);
   }
 
   private advance(studyId: string, roundNo: number, kind: RoundKind): void {
@@ -619,6 +676,110 @@ export class RoundEngine extends EventEmitter {
     const done = new Set(answered);
     for (const nodeId of participants) if (!done.has(nodeId)) this.sendTask(study, retried, nodeId);
     this.armDeadline(retried);
+  }
+
+  // ---- secure aggregation ----------------------------------------------------------------------
+
+  private secaggTaskParams(study: StudyRecord): { secagg?: { session: number; siteIds: string[]; threshold: number; clipRange: number; maxWeight: number } } {
+    const session = this.sessions.get(study.id);
+    if (!session || !study.spec.secureAggregation) return {};
+    const p = session.params;
+    return { secagg: { session: session.session, siteIds: p.siteIds, threshold: p.threshold, clipRange: p.clipRange, maxWeight: p.maxWeight ?? DEFAULT_MAX_WEIGHT } };
+  }
+
+  private startSession(study: StudyRecord, round: RoundRecord): void {
+    const spec = study.spec.secureAggregation;
+    if (!spec) return;
+    this.sessions.get(study.id)?.cancel();
+    const siteIds = [...round.participants].sort();
+    const n = siteIds.length;
+    const threshold = Math.min(n, Math.max(2, spec.threshold ?? Math.floor((2 * n) / 3) + 1));
+    const global = this.globalModel(study.id, round.modelVersionIn);
+    const vectorLength = global.tensors.reduce((sum, t) => sum + t.data.length, 0);
+    const sessionNo = round.attempts ?? 1;
+    // Four steps share the round: each gets a quarter of it, so a silent site is dropped in time.
+    const stepTimeoutMs = Math.max(500, Math.floor((study.spec.roundTimeoutSeconds * 1000) / 5));
+    const session = new SecureAggregationSession(
+      { studyId: study.id, round: round.round, siteIds, threshold, vectorLength, clipRange: spec.clipRange, maxWeight: study.spec.dp ? 1 : DEFAULT_MAX_WEIGHT },
+      sessionNo,
+      round.modelVersionIn,
+      this.messenger,
+      this.logger,
+      stepTimeoutMs,
+      (outcome) => {
+        this.outcomes.set(study.id, { round: round.round, session: sessionNo, outcome });
+        this.sessions.delete(study.id);
+        setImmediate(() => this.closeRound(study.id, round.round, 'train'));
+      },
+    );
+    this.sessions.set(study.id, session);
+  }
+
+  /** Closes a train round that ran under secure aggregation: from the session's sum, or by retrying or failing. */
+  private closeSecureRound(study: StudyRecord, round: RoundRecord): void {
+    const ended = this.outcomes.get(study.id);
+    const outcome = ended && ended.round === round.round && ended.session === (round.attempts ?? 1) ? ended.outcome : null;
+    this.sessions.get(study.id)?.cancel();
+    this.sessions.delete(study.id);
+    this.outcomes.delete(study.id);
+    let reason: string | null = null;
+    if (!outcome) reason = `secure aggregation of train round ${round.round} did not complete before its deadline`;
+    else if (!outcome.ok) reason = outcome.reason;
+    else if (outcome.result.survivors.length < study.spec.minSites) reason = `only ${outcome.result.survivors.length} of the ${study.spec.minSites} sites needed completed secure aggregation of round ${round.round}`;
+    if (reason || !outcome || !outcome.ok) {
+      if ((round.attempts ?? 1) <= (study.spec.maxRoundRetries ?? 0)) {
+        this.restartSecureRound(study, round, reason ?? 'secure aggregation failed', true);
+        return;
+      }
+      this.store.updateRound(study.id, round.round, 'train', { state: 'failed', closedAt: this.now(), failureReason: reason });
+      this.emit('event', { type: 'round-failed', studyId: study.id, round: round.round, kind: 'train', reason: reason ?? '' } satisfies EngineEvent);
+      this.failStudy(study.id, reason ?? 'secure aggregation failed');
+      return;
+    }
+    const { result, masked } = outcome;
+    const global = this.globalModel(study.id, round.modelVersionIn);
+    // The coordinator learns Σ wᵢ·xᵢ and Σ wᵢ only; their quotient is the FedAvg mean delta.
+    let at = 0;
+    const meanDelta = global.tensors.map((t) => {
+      const layer = new Float32Array(t.data.length);
+      for (let i = 0; i < layer.length; i++) layer[i] = result.sum[at + i] / result.weightSum;
+      at += layer.length;
+      return layer;
+    });
+    const receivedAt = this.now();
+    this.store.transaction(() => {
+      for (const m of masked) {
+        this.store.addContribution({
+          studyId: study.id,
+          round: round.round,
+          kind: 'train',
+          nodeId: m.nodeId,
+          receivedAt,
+          frameBytes: m.frameBytes,
+          frameSha256: m.frameSha256,
+          numExamples: 0,
+          payload: null,
+          metrics: { secureAggregation: true },
+        });
+      }
+    });
+    for (const m of masked) {
+      const receipt: ReceiptBody = { studyId: study.id, round: round.round, nodeId: m.nodeId, frameSha256: m.frameSha256, numExamples: 0, receivedAt };
+      const sent = this.messenger.send<ReceiptBody>(m.nodeId, MessageKind.Receipt, { studyId: study.id, round: round.round, body: receipt, seal: false });
+      this.audit?.append('contribution.accepted', { nodeId: m.nodeId, kind: 'secagg-up', studyId: study.id, round: round.round, bytes: m.frameBytes, sha256: m.frameSha256, numExamples: 0, receiptBytes: sent.bytes, secureAggregation: true });
+    }
+    this.aggregateAndSave(study, round, [{ delta: meanDelta, numExamples: 1 }], this.store.listContributions(study.id, round.round, 'train'));
+  }
+
+  private restartSecureRound(study: StudyRecord, round: RoundRecord, reason: string, countsAsRetry: boolean): void {
+    const attempts = (round.attempts ?? 1) + 1;
+    const deadlineAt = this.now() + study.spec.roundTimeoutSeconds * 1000;
+    const restarted = this.store.updateRound(study.id, round.round, round.kind, { deadlineAt, attempts, failureReason: reason });
+    this.logger.warn('round.retried', { studyId: study.id, round: round.round, attempt: attempts, reason, secureAggregation: true, countsAsRetry });
+    this.emit('event', { type: 'round-retried', studyId: study.id, round: round.round, kind: round.kind, attempt: attempts, reason } satisfies EngineEvent);
+    this.startSession(study, restarted);
+    for (const nodeId of restarted.participants) this.sendTask(study, restarted, nodeId);
+    this.armDeadline(restarted);
   }
 
   private failStudy(studyId: string, reason: string): void {

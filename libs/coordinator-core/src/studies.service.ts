@@ -27,6 +27,15 @@ function checkStrategyFits(spec: StudySpec): void {
   if (spec.dp && ['median', 'trimmed-mean', 'krum', 'scaffold'].includes(spec.strategy)) {
     throw new CoordinatorError('INVALID_STUDY', `differential privacy assumes an average of clipped updates; ${spec.strategy} is not one (SCAFFOLD's control variates would leave unclipped)`);
   }
+  if (spec.secureAggregation && ['median', 'trimmed-mean', 'krum', 'scaffold'].includes(spec.strategy)) {
+    throw new CoordinatorError(
+      'INVALID_STUDY',
+      `${spec.strategy} needs each site's individual update (or control variates), which secure aggregation hides by design; use fedavg, fedprox, fedadam, fedyogi or fedadagrad`,
+    );
+  }
+  if (spec.secureAggregation && spec.minSites < 2) {
+    throw new CoordinatorError('INVALID_STUDY', 'secure aggregation needs minSites of at least 2 (a sum of one site is that site\'s update)');
+  }
   if (spec.strategy === 'krum' && spec.minSites <= 2 * (spec.strategyConfig?.byzantine ?? 0) + 2) {
     throw new CoordinatorError('INVALID_STUDY', `krum with f = ${spec.strategyConfig?.byzantine ?? 0} needs minSites > 2f + 2, got ${spec.minSites}`);
   }

@@ -18,6 +18,7 @@ import {
   TrainTaskBody,
   WelcomeBody,
   eventForKind,
+  mustBeSealed,
   peekHeader,
 } from '@medfed/protocol';
 import { Identity, fromBase64, keyFingerprint, sha256Hex, toBase64, ED25519_PUBLIC_KEY_BYTES, X25519_KEY_BYTES } from '@medfed/crypto';
@@ -30,7 +31,8 @@ import { ScaffoldControlStore } from './scaffold-controls.store';
 import { ManifestApprovals } from './manifest-approvals.store';
 import { checkManifest } from './manifest-check';
 import { DpSettings, PrivacyAccountant, PrivacyBudgetLedger, addGaussianNoise, clipUpdate } from '@medfed/privacy';
-import { StudyManifest } from '@medfed/protocol';
+import { SecAggDownStep, SecAggStepBody, SecAggUpStep, StudyManifest } from '@medfed/protocol';
+import { SecureAggregationParticipant } from './secure-aggregation.participant';
 
 /** The software version a node reports in its Hello. */
 export const NODE_SOFTWARE_VERSION = '0.1.0';
@@ -64,6 +66,7 @@ export class NodeClient {
   private readonly controls: ScaffoldControlStore;
   readonly approvals: ManifestApprovals;
   readonly ledger: PrivacyBudgetLedger;
+  private readonly secagg: SecureAggregationParticipant;
   /** Approval decisions already written to the audit log (`sha@at`), so each is recorded once. */
   private readonly auditedDecisions = new Set<string>();
   /** SCAFFOLD c_i waiting for the receipt of the update that carried its delta, by frame hash. */
@@ -87,6 +90,22 @@ export class NodeClient {
     this.controls = new ScaffoldControlStore(config.stateDir);
     this.approvals = new ManifestApprovals(config.stateDir);
     this.ledger = PrivacyBudgetLedger.open(join(config.stateDir, 'privacy-ledger.json'), config.policy.privacy);
+    const dropAfter = process.env['MEDFED_FAULT_SECAGG_DROP_AFTER'];
+    this.secagg = new SecureAggregationParticipant(
+      (task, step, payload) =>
+        this.send<SecAggStepBody<SecAggUpStep>>(MessageKind.SecAggUp, task.studyId, task.round, {
+          studyId: task.studyId,
+          round: task.round,
+          modelVersion: task.modelVersion,
+          session: task.secagg?.session ?? 1,
+          step,
+          payload,
+        }) !== null,
+      logger,
+      () => this.nodeId,
+      dropAfter === 'advertise' || dropAfter === 'shares' || dropAfter === 'masked' ? dropAfter : null,
+      now,
+    );
   }
 
   /** Connects and keeps connecting; resolves once the first Welcome was accepted. */
@@ -123,6 +142,7 @@ export class NodeClient {
       socket.on(Events.TrainTask, (frame: unknown) => this.enqueue(Events.TrainTask, () => this.onTrainTask(frame)));
       socket.on(Events.EvaluateTask, (frame: unknown) => this.enqueue(Events.EvaluateTask, () => this.onEvaluateTask(frame)));
       socket.on(Events.Receipt, (frame: unknown) => this.guard(Events.Receipt, () => this.onReceipt(frame)));
+      socket.on(Events.SecAggDown, (frame: unknown) => this.enqueue(Events.SecAggDown, () => this.onSecAggDown(frame)));
       socket.on(Events.Rejected, (frame: unknown) => this.guard(Events.Rejected, () => this.onRejected(frame)));
       socket.on(Events.ConnectionError, (payload: unknown) => this.onConnectionError(payload));
     });
@@ -228,6 +248,12 @@ export class NodeClient {
         this.logger.warn('task.late', { ...where, durationMs: Math.round(trained.durationMs) });
         return;
       }
+      if (task.secagg) {
+        // Under secure aggregation the update leaves only masked, as one term of a sum.
+        this.secagg.begin(task, trained.delta, task.manifest.spec.dp ? 1 : trained.numExamples);
+        this.logger.info('task.trained', { ...where, numExamples: trained.numExamples, secureAggregation: true, durationMs: Math.round(trained.durationMs) });
+        return;
+      }
       const sha = this.send<TrainResultBody>(MessageKind.TrainResult, task.studyId, task.round, {
         studyId: task.studyId,
         round: task.round,
@@ -275,6 +301,11 @@ export class NodeClient {
       numExamples: body.numExamples,
       accuracy: body.suppressed || !body.numExamples ? null : Number(((body.numCorrect ?? 0) / body.numExamples).toFixed(4)),
     });
+  }
+
+  private onSecAggDown(frame: unknown): void {
+    const msg = this.open<SecAggStepBody<SecAggDownStep>>(frame, MessageKind.SecAggDown);
+    this.secagg.onDown(msg.body);
   }
 
   private onReceipt(frame: unknown): void {
@@ -343,7 +374,7 @@ export class NodeClient {
 
   /** Encodes, signs (and seals results) and emits; returns the frame's SHA-256, or null if not sent. */
   private send<B>(kind: MessageKind, studyId: string, round: number, body: B, tensors?: { shape: number[]; data: Float32Array }[]): string | null {
-    const sealed = kind === MessageKind.TrainResult || kind === MessageKind.EvaluateResult;
+    const sealed = mustBeSealed(kind);
     if (sealed && !this.coordinatorEncryptionKey) throw new ProtocolError('MALFORMED', 'no coordinator encryption key yet: Welcome not received');
     const frame = this.codec.encode<B>({
       kind,

@@ -5,3 +5,4 @@ export * from './quantize.util';
 export { DEFAULT_MAX_WEIGHT } from './secagg-protocol.util';
 export * from './secagg.client';
 export * from './secagg.server';
+export * from './secagg-wire';
