@@ -355,14 +355,15 @@ export function buildCli(): Command {
     .option('--seed <n>', 'seed of the initial model', int('seed'))
     .option('--data <dir>', 'Fed-Heart-Disease folder (default: data/fed-heart-disease)')
     .addOption(new Option('--strategy <name>', 'aggregation strategy').choices([...STRATEGIES]).default('fedavg'))
+    .option('--no-secagg', 'run without secure aggregation (on by default where the strategy allows it)')
     .option('--dp-epsilon <epsilon>', 'also run the federation under client-level differential privacy with this total ε', (v: string) => {
       const e = Number(v);
       if (!(e > 0) || !Number.isFinite(e)) throw new InvalidArgumentError(`--dp-epsilon must be a positive number, got ${v}`);
       return e;
     })
-    .action(async (o: { json?: string; workdir?: string; rounds?: number; seed?: number; data?: string; strategy: StrategyName; dpEpsilon?: number }) => {
+    .action(async (o: { json?: string; workdir?: string; rounds?: number; seed?: number; data?: string; strategy: StrategyName; dpEpsilon?: number; secagg: boolean }) => {
       const { runHeartDemo } = await demo();
-      await runHeartDemo({ jsonPath: o.json, workdir: o.workdir, rounds: o.rounds, seed: o.seed, dataDir: o.data, strategy: o.strategy, dpEpsilon: o.dpEpsilon });
+      await runHeartDemo({ jsonPath: o.json, workdir: o.workdir, rounds: o.rounds, seed: o.seed, dataDir: o.data, strategy: o.strategy, dpEpsilon: o.dpEpsilon, secureAggregation: o.secagg });
     });
 
   return program;

@@ -42,6 +42,8 @@ export interface DemoPrivacy {
 export interface DemoSummary {
   study: string;
   studyId: string;
+  /** Whether the coordinator saw only the sum of the updates. */
+  secureAggregation: boolean;
   strategy: string;
   rounds: number;
   /** TensorFlow.js backend the nodes trained on. */
@@ -70,7 +72,7 @@ export function formatSummaryTable(s: DemoSummary): string {
   const central = new Map(s.baselines.centralised.sites.map((x) => [x.name, x.testAccuracy]));
   const lines = [
     '',
-    `Test accuracy after ${s.rounds} rounds of ${s.strategy} (backend: ${s.backend})`,
+    `Test accuracy after ${s.rounds} rounds of ${s.strategy}${s.secureAggregation ? ' with secure aggregation' : ''} (backend: ${s.backend})`,
     '',
     `${'site'.padEnd(14)}${'train'.padStart(7)}${'test'.padStart(6)}   ${'federated'.padStart(9)}   ${'local only'.padStart(10)}   ${'centralised'.padStart(11)}`,
     ...s.sites.map(

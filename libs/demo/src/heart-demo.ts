@@ -26,6 +26,8 @@ export interface HeartDemoOptions {
   strategy?: StrategyName;
   /** Also run the same federation under client-level DP with this total ε (δ = 1e-5, split noise). */
   dpEpsilon?: number;
+  /** Secure aggregation (default on where the strategy allows it). */
+  secureAggregation?: boolean;
   /** Write the summary as JSON here too. */
   jsonPath?: string;
   /** Skip the local and centralised baselines (tests that only need the federation). */
@@ -82,7 +84,8 @@ export async function runHeartDemo(options: HeartDemoOptions = {}): Promise<Demo
     await waitForNodes(admin, nodes, 90_000);
     print('all 4 hospitals connected and authenticated');
 
-    const spec = heartDemoStudy({ rounds: options.rounds, seed: options.seed, strategy: options.strategy });
+    const spec = heartDemoStudy({ rounds: options.rounds, seed: options.seed, strategy: options.strategy, secureAggregation: options.secureAggregation });
+    print(spec.secureAggregation ? `secure aggregation on: the coordinator learns only the sum of the updates (threshold ⌊2n/3⌋+1)` : 'secure aggregation off');
     const study = await admin.createStudy(spec);
     // Each hospital's operator approves exactly this manifest, checked against the pinned coordinator key.
     const signed = await admin.studyManifest(study.id);
@@ -102,7 +105,10 @@ export async function runHeartDemo(options: HeartDemoOptions = {}): Promise<Demo
     const lastTrain = [...status.rounds].reverse().find((r) => r.kind === 'train' && r.state === 'completed');
     const evaluation = lastEval?.metrics as unknown as EvaluationMetrics | undefined;
     const training = lastTrain?.metrics as unknown as TrainingMetrics | undefined;
-    const backend = String(running.store.listContributions(study.id, lastTrain?.round ?? 1, 'train')[0]?.metrics['backend'] ?? 'unknown');
+    // Under secure aggregation the coordinator does not learn a site's backend or training-set size;
+    // the demo, which runs the nodes, reads them from the nodes' own logs.
+    const nodeFacts = (center: string) => readNodeFacts(join(workdir, 'logs', `${center}.log`));
+    const backend = String(running.store.listContributions(study.id, lastTrain?.round ?? 1, 'train')[0]?.metrics['backend'] ?? nodeFacts('cleveland').backend ?? 'unknown');
 
     await stopNodeProcesses(nodes);
     const bytesSentPerNode = Object.fromEntries(nodes.map((n) => [n.name, bytesSentFromLog(n.logPath, study.id)]));
@@ -111,12 +117,13 @@ export async function runHeartDemo(options: HeartDemoOptions = {}): Promise<Demo
     const sites = HEART_DISEASE_CENTERS.map((name) => {
       const ev = evaluation?.sites.find((s) => s.name === name);
       const tr = training?.sites.find((s) => s.name === name);
-      return { name, nTrain: tr?.numExamples ?? 0, nTest: ev?.numExamples ?? 0, testAccuracy: round4(ev?.accuracy ?? null) };
+      return { name, nTrain: tr?.numExamples || (nodeFacts(name).trainExamples ?? 0), nTest: ev?.numExamples ?? 0, testAccuracy: round4(ev?.accuracy ?? null) };
     });
     const perNode = Object.values(bytesSentPerNode);
     const summary: DemoSummary = {
       study: spec.name,
       studyId: study.id,
+      secureAggregation: spec.secureAggregation !== undefined,
       strategy: spec.strategy,
       rounds: spec.rounds,
       backend,
@@ -170,7 +177,7 @@ function watchStudy(running: RunningCoordinator, studyId: string, rounds: number
         history.push({ round: event.round, trainLoss: round4(trainLoss), meanSiteTestAccuracy: round4(m.meanSiteAccuracy), pooledTestAccuracy: round4(m.pooledAccuracy) });
         const acc = (x: number | null): string => (x === null ? 'n/a' : (x * 100).toFixed(1) + '%');
         print(
-          `round ${String(event.round).padStart(2)}/${rounds}  train loss ${trainLoss?.toFixed(4) ?? 'n/a'}  ` +
+          `round ${String(event.round).padStart(2)}/${rounds}  train loss ${trainLoss?.toFixed(4) ?? 'hidden'}  ` +
             `test accuracy: mean per site ${acc(m.meanSiteAccuracy)}, pooled ${acc(m.pooledAccuracy)}`,
         );
       } else if (event.type === 'round-failed') {
@@ -185,6 +192,22 @@ function watchStudy(running: RunningCoordinator, studyId: string, rounds: number
     };
     running.coordinator.engine.on('event', onEvent);
   });
+}
+
+/** What a node process logged about itself at start: its backend and the size of its training split. */
+function readNodeFacts(logPath: string): { backend?: string; trainExamples?: number } {
+  const facts: { backend?: string; trainExamples?: number } = {};
+  for (const line of readFileSync(logPath, 'utf8').split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const entry = JSON.parse(line) as { event?: string; backend?: string; trainExamples?: number };
+      if (entry.event === 'node.starting' && entry.backend) facts.backend = entry.backend;
+      if (entry.event === 'data.loaded' && typeof entry.trainExamples === 'number') facts.trainExamples = entry.trainExamples;
+    } catch {
+      continue;
+    }
+  }
+  return facts;
 }
 
 /** Every byte a node put on the wire, from its own log of the frames it sent (optionally: for one study, plus its hellos). */
