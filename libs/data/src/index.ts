@@ -2,3 +2,8 @@ export * from './data-schema.error';
 export * from './tabular-split.types';
 export * from './standardizer.util';
 export * from './heart-disease.loader';
+export * from './npy.reader';
+export * from './zip.reader';
+export * from './tar.reader';
+export * from './breastmnist.loader';
+export * from './physionet.loader';
