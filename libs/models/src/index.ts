@@ -6,3 +6,4 @@ export * from './accuracy-report.types';
 export * from './federated-simulation.runner';
 export * from './baselines.runner';
 export * from './heart-disease-study.config';
+export * from './wasm-kernels.util';
