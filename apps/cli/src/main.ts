@@ -154,7 +154,7 @@ export function buildCli(): Command {
       const { config, approvals } = await nodeState(o.config);
       let record;
       if (o.file) {
-        record = approveSignedManifest(approvals, JSON.parse(readFileSync(o.file, 'utf8')), config.coordinatorSigningPublicKey, o.by);
+        record = approveSignedManifest(approvals, JSON.parse(readFileSync(o.file, 'utf8')), config.coordinatorSigningPublicKey, o.by, config.policy);
       } else {
         const pending = sha ? approvals.pending(sha) : null;
         if (!pending) throw new Error(sha ? `no single pending manifest matches ${sha}` : 'give a manifest hash or --file');

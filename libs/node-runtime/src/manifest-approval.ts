@@ -1,6 +1,15 @@
 import { ED25519_PUBLIC_KEY_BYTES, defaultSigner, fromBase64 } from '@medfed/crypto';
 import { StudyManifest, manifestSha256, validateStudySpec } from '@medfed/protocol';
 import { ApprovalRecord, ApprovalsFileError, ManifestApprovals } from './manifest-approvals.store';
+import { PrivacyAccountant } from '@medfed/privacy';
+import { LocalPolicy } from './node-config';
+
+/** The total ε a manifest promises, as a node accounts it (RDP, every site in every round, the node's δ); null without DP. */
+export function promisedEpsilon(manifest: StudyManifest, delta: number): number | null {
+  const dp = manifest.spec.dp;
+  if (!dp) return null;
+  return new PrivacyAccountant({ noiseMultiplier: dp.noiseMultiplier, clipNorm: dp.clipNorm, samplingRate: 1, delta, rounds: manifest.spec.rounds, noisePlacement: dp.placement }).totalEpsilon();
+}
 
 /** A manifest as the coordinator serves it (`medfed study manifest ID`). */
 export interface SignedManifestFile {
@@ -13,8 +22,21 @@ export interface SignedManifestFile {
  * Approves a manifest obtained out of band, after checking that its hash is its own and that the
  * pinned coordinator signed that hash — so the operator approves exactly what the coordinator will run.
  */
-export function approveSignedManifest(approvals: ManifestApprovals, signed: SignedManifestFile, coordinatorSigningKey: string, by: string): ApprovalRecord {
+export function approveSignedManifest(
+  approvals: ManifestApprovals,
+  signed: SignedManifestFile,
+  coordinatorSigningKey: string,
+  by: string,
+  policy?: Pick<LocalPolicy, 'privacy'>,
+): ApprovalRecord {
   validateStudySpec(signed.manifest?.spec);
+  if (policy) {
+    // The promised budget is checked before approval: a manifest this node would refuse to run is not approved.
+    const eps = promisedEpsilon(signed.manifest, policy.privacy.delta);
+    if (eps !== null && !(eps <= policy.privacy.maxEpsilonPerStudy)) {
+      throw new ApprovalsFileError(`manifest promises ε=${eps.toFixed(3)}, above this node's per-study limit of ${policy.privacy.maxEpsilonPerStudy}`);
+    }
+  }
   const sha = manifestSha256(signed.manifest);
   if (sha !== signed.sha256) throw new ApprovalsFileError(`the manifest's hash is ${sha}, not the ${signed.sha256} it claims`);
   const ok = defaultSigner.verify(Buffer.from(sha, 'hex'), fromBase64(signed.signature, 64), fromBase64(coordinatorSigningKey, ED25519_PUBLIC_KEY_BYTES));
@@ -33,6 +55,7 @@ export function describeManifest(manifest: StudyManifest): string {
     `  model      ${s.model.family}, ${s.model.inputDim} inputs${s.model.hidden?.length ? `, hidden ${s.model.hidden.join('-')}` : ''}${s.model.dropout ? `, dropout ${s.model.dropout}` : ''}`,
     `  training   ${t.localSteps} local steps of batch ${t.batchSize} per round, ${t.optimizer} lr ${t.learningRate}, L2 ${t.l2}, FedProx μ ${t.proximalMu}`,
     `  strategy   ${s.strategy}${s.strategyConfig ? ` ${JSON.stringify(s.strategyConfig)}` : ''}`,
+    `  privacy    ${s.secureAggregation ? `secure aggregation (clip ±${s.secureAggregation.clipRange}${s.secureAggregation.threshold ? `, t = ${s.secureAggregation.threshold}` : ''})` : 'no secure aggregation'}; ${s.dp ? `DP noise ×${s.dp.noiseMultiplier}, clip ${s.dp.clipNorm}, ${s.dp.placement}, ε ≈ ${promisedEpsilon(manifest, 1e-5)?.toFixed(3)} at δ = 1e-5` : 'no differential privacy'}`,
     `  rounds     ${s.rounds} (at least ${s.minSites} sites, ${s.roundTimeoutSeconds} s per round${s.siteFraction ? `, ${s.siteFraction * 100}% of sites sampled` : ''})`,
     `  leaves     per round: the weight delta${s.strategy === 'scaffold' ? ' and the control-variate delta' : ''} (sealed to the coordinator), the number of training examples and mean loss;`,
     `             per evaluation: confusion counts and loss sum on the test split, or only the count below the node's minimum cohort`,
