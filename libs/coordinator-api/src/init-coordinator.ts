@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { generateIdentity, keyFingerprint, publicIdentity, randomBytes, saveIdentity, savePublicIdentity, toBase64 } from '@medfed/crypto';
+import { createIdentityFiles, keyFingerprint, randomBytes, toBase64 } from '@medfed/crypto';
 import { CoordinatorConfig, CoordinatorConfigError, DEFAULT_MAX_FRAME_BYTES } from './coordinator-config';
 
 /** Files made by `initCoordinator`. */
@@ -23,11 +23,9 @@ export function initCoordinator(dir: string, options: { host?: string; port?: nu
   const configPath = join(root, 'coordinator.json');
   if (existsSync(configPath)) throw new CoordinatorConfigError(`${configPath} already exists; refusing to overwrite a coordinator`);
   mkdirSync(root, { recursive: true });
-  const identity = generateIdentity();
   const identityPath = join(root, 'identity.json');
   const publicIdentityPath = join(root, 'coordinator.public.json');
-  saveIdentity(identityPath, identity);
-  savePublicIdentity(publicIdentityPath, publicIdentity(identity));
+  const identity = createIdentityFiles(identityPath, publicIdentityPath);
   const adminToken = Buffer.from(randomBytes(24)).toString('base64url');
   const privacyOfficerToken = Buffer.from(randomBytes(24)).toString('base64url');
   const config: CoordinatorConfig = {

@@ -13,7 +13,7 @@ export type { Sealer } from './x25519.sealer';
 export { nodeSealer, tweetnaclSealer, defaultSealer } from './x25519.sealer';
 export { sha256, sha256Hex, keyFingerprint } from './hash.util';
 export { randomBytes, toBase64, fromBase64, constantTimeEqual } from './bytes.util';
-export { KeyFileError, saveIdentity, loadIdentity, savePublicIdentity, loadPublicIdentity } from './key-file.store';
+export { KeyFileError, saveIdentity, loadIdentity, savePublicIdentity, loadPublicIdentity, createIdentityFiles } from './key-file.store';
 export {
   AEAD_KEY_BYTES,
   AEAD_OVERHEAD,

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync }
 import { basename, dirname, join } from 'node:path';
 import { assertBytes, fromBase64, randomBytes, toBase64, toHex } from './bytes.util';
 import { ED25519_PUBLIC_KEY_BYTES, ED25519_SECRET_KEY_BYTES, X25519_KEY_BYTES } from './crypto.constants';
-import { assertEncryptionKeyPair, assertIdentity, assertSigningKeyPair, Identity, PublicIdentity } from './identity.keys';
+import { assertEncryptionKeyPair, assertIdentity, assertSigningKeyPair, generateIdentity, Identity, PublicIdentity, publicIdentity } from './identity.keys';
 
 /** `format` field of a secret identity file. */
 export const IDENTITY_FILE_FORMAT = 'medfed-identity';
@@ -209,4 +209,15 @@ export function loadPublicIdentity(path: string): PublicIdentity {
     signingPublicKey: readKey(path, record, 'signingPublicKey', ED25519_PUBLIC_KEY_BYTES),
     encryptionPublicKey: readKey(path, record, 'encryptionPublicKey', X25519_KEY_BYTES),
   };
+}
+
+/**
+ * Makes a fresh identity and writes both halves: the secret key file (0600, never overwritten) and
+ * the public file that others pin or enrol. Returns the identity.
+ */
+export function createIdentityFiles(identityPath: string, publicIdentityPath: string): Identity {
+  const identity = generateIdentity();
+  saveIdentity(identityPath, identity);
+  savePublicIdentity(publicIdentityPath, publicIdentity(identity));
+  return identity;
 }

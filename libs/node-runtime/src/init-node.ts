@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { generateIdentity, keyFingerprint, publicIdentity, saveIdentity, savePublicIdentity, toBase64 } from '@medfed/crypto';
+import { createIdentityFiles, keyFingerprint, toBase64 } from '@medfed/crypto';
 import { DEFAULT_POLICY, NodeConfigError, LocalPolicy } from './node-config';
 import { BackendPreference } from '@medfed/models';
 
@@ -34,11 +34,9 @@ export function initNode(dir: string, options: InitNodeOptions): InitializedNode
   const configPath = join(root, 'node.json');
   if (existsSync(configPath)) throw new NodeConfigError(`${configPath} already exists; refusing to overwrite a node`);
   mkdirSync(root, { recursive: true });
-  const identity = generateIdentity();
   const identityPath = join(root, 'identity.json');
   const publicIdentityPath = join(root, 'node.public.json');
-  saveIdentity(identityPath, identity);
-  savePublicIdentity(publicIdentityPath, publicIdentity(identity));
+  const identity = createIdentityFiles(identityPath, publicIdentityPath);
   const config = {
     name: options.name,
     coordinatorUrl: options.coordinatorUrl,
