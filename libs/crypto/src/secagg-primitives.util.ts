@@ -1,5 +1,6 @@
-import { createCipheriv, createDecipheriv, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes as nodeRandomBytes } from 'node:crypto';
+import { createCipheriv, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes as nodeRandomBytes } from 'node:crypto';
 import { assertBytes, toPlainBytes } from './bytes.util';
+import { chachaPolyOpen, chachaPolySeal } from './chacha20-poly1305.util';
 import { X25519_KEY_BYTES } from './crypto.constants';
 import type { EncryptionKeyPair } from './identity.keys';
 import { rawPrivateKey, rawPublicKey, x25519PrivateKeyObject, x25519PublicKeyFromSecret, x25519PublicKeyObject } from './node-keys.util';
@@ -118,13 +119,11 @@ export function aeadSeal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array
   assertBytes(plaintext, 'plaintext');
   assertBytes(aad, 'aad');
   const nonce = nodeRandomBytes(AEAD_NONCE_BYTES);
-  const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: AEAD_TAG_BYTES });
-  cipher.setAAD(aad, { plaintextLength: plaintext.length });
-  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  const { body, tag } = chachaPolySeal(key, nonce, plaintext, aad);
   const sealed = new Uint8Array(AEAD_OVERHEAD + body.length);
   sealed.set(nonce);
   sealed.set(body, AEAD_NONCE_BYTES);
-  sealed.set(cipher.getAuthTag(), AEAD_NONCE_BYTES + body.length);
+  sealed.set(tag, AEAD_NONCE_BYTES + body.length);
   return sealed;
 }
 
@@ -139,16 +138,5 @@ export function aeadOpen(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): 
   if (sealed.length < AEAD_OVERHEAD) return null;
   const nonce = sealed.subarray(0, AEAD_NONCE_BYTES);
   const body = sealed.subarray(AEAD_NONCE_BYTES, sealed.length - AEAD_TAG_BYTES);
-  const decipher = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: AEAD_TAG_BYTES });
-  decipher.setAuthTag(sealed.subarray(sealed.length - AEAD_TAG_BYTES));
-  decipher.setAAD(aad, { plaintextLength: body.length });
-  const plaintext = decipher.update(body);
-  try {
-    decipher.final();
-  } catch {
-    // Tag mismatch: tampered bytes, wrong key or wrong aad. Drop the unauthenticated plaintext.
-    plaintext.fill(0);
-    return null;
-  }
-  return toPlainBytes(plaintext);
+  return chachaPolyOpen(key, nonce, body, sealed.subarray(sealed.length - AEAD_TAG_BYTES), aad);
 }

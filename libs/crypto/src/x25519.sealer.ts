@@ -1,6 +1,4 @@
 import {
-  createCipheriv,
-  createDecipheriv,
   diffieHellman,
   generateKeyPairSync,
   hkdfSync,
@@ -8,7 +6,8 @@ import {
   randomBytes as nodeRandomBytes,
 } from 'node:crypto';
 import nacl from 'tweetnacl';
-import { assertBytes, concatBytes, toPlainBytes } from './bytes.util';
+import { assertBytes, concatBytes } from './bytes.util';
+import { chachaPolyOpen, chachaPolySeal } from './chacha20-poly1305.util';
 import { X25519_KEY_BYTES } from './crypto.constants';
 import { EncryptionKeyPair } from './identity.keys';
 import { rawPublicKey, x25519PrivateKeyObject, x25519PublicKeyObject } from './node-keys.util';
@@ -96,18 +95,13 @@ export const nodeSealer: Sealer = {
     const key = deriveChachaKey(shared, ephemeralPublic, recipientPublicKey);
     shared.fill(0);
     const nonce = nodeRandomBytes(CHACHA_NONCE_BYTES);
-    const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: POLY1305_TAG_BYTES });
+    const { body, tag } = chachaPolySeal(key, nonce, plaintext, aad);
     key.fill(0);
-    cipher.setAAD(aad, { plaintextLength: plaintext.length });
-    const body = cipher.update(plaintext);
-    const rest = cipher.final(); // a stream cipher: always empty, kept for completeness
-    const tag = cipher.getAuthTag();
-    const sealed = new Uint8Array(NODE_SEAL_OVERHEAD + body.length + rest.length);
+    const sealed = new Uint8Array(NODE_SEAL_OVERHEAD + body.length);
     sealed[0] = NODE_SEAL_VERSION;
     sealed.set(ephemeralPublic, VERSION_BYTES);
     sealed.set(nonce, VERSION_BYTES + X25519_KEY_BYTES);
     sealed.set(body, NODE_HEADER_BYTES);
-    sealed.set(rest, NODE_HEADER_BYTES + body.length);
     sealed.set(tag, sealed.length - POLY1305_TAG_BYTES);
     return sealed;
   },
@@ -132,19 +126,9 @@ export const nodeSealer: Sealer = {
     }
     const key = deriveChachaKey(shared, ephemeralPublic, recipient.publicKey);
     shared.fill(0);
-    const decipher = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: POLY1305_TAG_BYTES });
+    const opened = chachaPolyOpen(key, nonce, body, tag, aad);
     key.fill(0);
-    decipher.setAuthTag(tag);
-    decipher.setAAD(aad, { plaintextLength: body.length });
-    const plaintext = decipher.update(body);
-    try {
-      decipher.final();
-    } catch {
-      // Tag mismatch: tampered bytes, wrong key or wrong aad. Drop the unauthenticated plaintext.
-      plaintext.fill(0);
-      return null;
-    }
-    return toPlainBytes(plaintext);
+    return opened;
   },
 };
 

@@ -7,3 +7,4 @@ export * from './zip.reader';
 export * from './tar.reader';
 export * from './breastmnist.loader';
 export * from './physionet.loader';
+export { mulberry32, shuffleInPlace, apportion } from './seeded-shuffle.util';

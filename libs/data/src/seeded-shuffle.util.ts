@@ -1,6 +1,7 @@
 /**
  * A seeded uniform generator on [0, 1): Mulberry32 (Tommy Ettinger's 32-bit generator), enough for
- * reproducible data splits. Not for cryptography.
+ * reproducible data splits, weight initialisation and batch order (the models lib uses this one
+ * too). Not for cryptography.
  * @param seed any number; its low 32 bits are used
  */
 export function mulberry32(seed: number): () => number {
@@ -18,7 +19,7 @@ export function mulberry32(seed: number): () => number {
  * Shuffles `items` in place with the Fisher–Yates (Durstenfeld) algorithm driven by `random`.
  * @returns the same array, for chaining
  */
-export function shuffleInPlace<T>(items: T[], random: () => number): T[] {
+export function shuffleInPlace<A extends { length: number; [index: number]: unknown }>(items: A, random: () => number): A {
   for (let i = items.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     const tmp = items[i];

@@ -1,22 +1,13 @@
+import { mulberry32, shuffleInPlace } from '@medfed/data';
+
 /** A uniform [0, 1) generator. */
 export type Rng = () => number;
 
 /**
- * Mulberry32 (Tommy Ettinger, public domain): a tiny 32-bit PRNG, plenty for weight init and batch
- * shuffling and, unlike Math.random, reproducible from a seed.
- *
- * @param seed any number; its low 32 bits are used.
+ * Mulberry32, shared with the data lib (one generator, so a seed means the same stream everywhere):
+ * reproducible weight init and batch shuffling, unlike Math.random.
  */
-export function createRng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const createRng: (seed: number) => Rng = mulberry32;
 
 /**
  * Mixes several integers (e.g. study seed, round, site index) into one 32-bit seed, so that every
@@ -36,12 +27,5 @@ export function deriveSeed(...parts: number[]): number {
   return h >>> 0;
 }
 
-/** Fisher–Yates shuffle of `a` in place with `rng`. */
-export function shuffleInPlace(a: Int32Array | number[], rng: Rng): void {
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    const t = a[i];
-    a[i] = a[j];
-    a[j] = t;
-  }
-}
+/** Fisher–Yates shuffle in place (the data lib's). */
+export { shuffleInPlace };
