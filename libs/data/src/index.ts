@@ -8,3 +8,4 @@ export * from './tar.reader';
 export * from './breastmnist.loader';
 export * from './physionet.loader';
 export { mulberry32, shuffleInPlace, apportion } from './seeded-shuffle.util';
+export * from './example-set.types';

@@ -7,3 +7,4 @@ export * from './federated-simulation.runner';
 export * from './baselines.runner';
 export * from './heart-disease-study.config';
 export * from './wasm-kernels.util';
+export * from './federated-model';

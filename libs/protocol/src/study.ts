@@ -4,19 +4,35 @@
  * (which trains by it) and the models lib (which builds the network from it). No tfjs, no Nest.
  */
 
-/** Model families the models lib can build. */
-export const MODEL_FAMILIES = ['logistic-regression', 'mlp'] as const;
+/**
+ * Model families the models lib can build: tabular classifiers (`logistic-regression`, `mlp`), a `cnn` for
+ * images, an `rnn` (GRU/LSTM) for time series, an `autoencoder` for treatment recommendation and a
+ * conditional GAN (`cgan`) for synthetic molecular fingerprints.
+ */
+export const MODEL_FAMILIES = ['logistic-regression', 'mlp', 'cnn', 'rnn', 'autoencoder', 'cgan'] as const;
 export type ModelFamily = (typeof MODEL_FAMILIES)[number];
 
-/** Architecture of a tabular model. `hidden` and `dropout` apply to `mlp` only. */
+/** A value of a family-specific architecture setting. */
+export type ArchitectureValue = number | string | boolean | number[];
+
+/**
+ * Architecture of a model. `hidden` and `dropout` apply to `mlp`; the other families read their settings
+ * (filters, recurrent units, latent size...) from `architecture` and validate them themselves.
+ */
 export interface ModelSpec {
   family: ModelFamily;
-  /** Number of input features. */
+  /** Number of values in one example's main input, flattened (heart disease: 13; 28×28 images: 784). */
   inputDim: number;
   /** Hidden layer widths for `mlp`, e.g. [16]. */
   hidden?: number[];
   /** Dropout rate after each hidden layer for `mlp`, in [0, 1). */
   dropout?: number;
+  /** Shape of one example's main input when it is not flat: cnn [height, width, channels]; rnn [steps, features]. */
+  inputShape?: number[];
+  /** Number of binary outputs (sigmoid heads); default 1 (Tox21: 12 assays; Diabetes: 23 medications). */
+  outputs?: number;
+  /** Family-specific architecture settings, part of the approved manifest like every other field. */
+  architecture?: Record<string, ArchitectureValue>;
 }
 
 export const OPTIMIZERS = ['sgd', 'adam'] as const;
@@ -36,7 +52,7 @@ export interface TrainingConfig {
 }
 
 /** The names of the data sets a node knows how to load. */
-export const DATASETS = ['fed-heart-disease'] as const;
+export const DATASETS = ['fed-heart-disease', 'breastmnist', 'physionet-2012', 'diabetes-130', 'tox21'] as const;
 export type DatasetName = (typeof DATASETS)[number];
 
 /**
@@ -101,6 +117,42 @@ export interface StudySpec {
   dp?: DifferentialPrivacySpec;
   /** Secure aggregation: the coordinator learns only the sum of the updates; absent = off. */
   secureAggregation?: SecureAggregationSpec;
+  /** Federated early stopping on the sites' pooled validation loss; absent = run all `rounds`. */
+  earlyStopping?: EarlyStoppingSpec;
+  /** Preprocessing the sites apply before training; absent = the data set's default (local only). */
+  preprocessing?: PreprocessingSpec;
+}
+
+/**
+ * Federated early stopping: after each round the sites evaluate the new global model on their validation
+ * split; the coordinator pools the losses (Σ loss / Σ examples) and completes the study when the pooled
+ * validation loss has not improved by more than `minDelta` for `patience` rounds. The best version is the
+ * one with the lowest pooled validation loss.
+ */
+export interface EarlyStoppingSpec {
+  /** Rounds without improvement before stopping, ≥ 1. */
+  patience: number;
+  /** Smallest decrease of the pooled validation loss that counts as an improvement, ≥ 0. Default 0. */
+  minDelta?: number;
+}
+
+/**
+ * Preprocessing settings. With `federatedStatistics`, before round 1 every site sends only per-feature sums,
+ * sums of squares and counts of its training split (sealed, and only when it has at least its minimum
+ * cohort); the coordinator adds them up and sends the global mean and standard deviation with every task,
+ * so every site normalises with the same statistics.
+ */
+export interface PreprocessingSpec {
+  federatedStatistics: boolean;
+}
+
+/** Global per-feature statistics computed from the sites' sums and counts; sent with train and evaluate tasks. */
+export interface FeatureStatistics {
+  /** Σ count over the sites, per feature (observed values only). */
+  count: number[];
+  mean: number[];
+  /** Population standard deviation; 1 where a feature had no spread or no observation. */
+  std: number[];
 }
 
 /**

@@ -1,12 +1,15 @@
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsObject, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsObject, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 import {
   DATASETS,
   DatasetName,
   MODEL_FAMILIES,
   ModelFamily,
   ModelSpec,
+  ArchitectureValue,
+  EarlyStoppingSpec,
+  PreprocessingSpec,
   OPTIMIZERS,
   OptimizerName,
   STRATEGIES,
@@ -25,6 +28,8 @@ export const MAX_HIDDEN_LAYERS = 8;
 export const MAX_HIDDEN_WIDTH = 4096;
 /** Most input features. */
 export const MAX_INPUT_DIM = 100_000;
+/** Most settings in a ModelSpec's `architecture`. */
+export const MAX_ARCHITECTURE_KEYS = 32;
 
 /** Validates a {@link ModelSpec}: a known family, bounded input and hidden sizes, dropout in [0, 1). */
 export class ModelSpecDto implements ModelSpec {
@@ -55,6 +60,46 @@ export class ModelSpecDto implements ModelSpec {
   @Min(0)
   @IsBelow(1)
   dropout?: number;
+
+  @OptionalField()
+  @IsArray()
+  @ArrayMaxSize(4)
+  @IsInt({ each: true })
+  @Min(1, { each: true })
+  @Max(MAX_INPUT_DIM, { each: true })
+  @ObjectRule('inputShapeMatchesInputDim', '$property must multiply out to inputDim', (value, o) =>
+    !Array.isArray(value) || (value as number[]).reduce((p, d) => p * d, 1) === o['inputDim'],
+  )
+  inputShape?: number[];
+
+  @OptionalField()
+  @IsIntInRange(1, 1024)
+  outputs?: number;
+
+  @OptionalField()
+  @IsObject()
+  @ObjectRule(
+    'plainArchitecture',
+    `$property must have at most ${MAX_ARCHITECTURE_KEYS} keys of [A-Za-z0-9_] with finite numbers, short strings, booleans or arrays of at most 64 finite numbers`,
+    (value) => isPlainArchitecture(value),
+  )
+  architecture?: Record<string, ArchitectureValue>;
+}
+
+function isPlainArchitecture(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const entries = Object.entries(value as Record<string, unknown>);
+  return (
+    entries.length <= MAX_ARCHITECTURE_KEYS &&
+    entries.every(
+      ([k, v]) =>
+        /^[A-Za-z0-9_]{1,64}$/.test(k) &&
+        ((typeof v === 'number' && Number.isFinite(v)) ||
+          typeof v === 'boolean' ||
+          (typeof v === 'string' && v.length <= 64) ||
+          (Array.isArray(v) && v.length <= 64 && v.every((x) => typeof x === 'number' && Number.isFinite(x)))),
+    )
+  );
 }
 
 /** Validates a {@link TrainingConfig}. */
@@ -227,4 +272,35 @@ export class StudySpecDto implements StudySpec {
   @ValidateNested()
   @Type(() => SecureAggregationSpecDto)
   secureAggregation?: SecureAggregationSpecDto;
+
+  @OptionalField()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => EarlyStoppingSpecDto)
+  earlyStopping?: EarlyStoppingSpecDto;
+
+  @OptionalField()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => PreprocessingSpecDto)
+  preprocessing?: PreprocessingSpecDto;
+}
+
+/** Validates an {@link EarlyStoppingSpec}. */
+export class EarlyStoppingSpecDto implements EarlyStoppingSpec {
+  @Required()
+  @IsIntInRange(1, 1000)
+  patience!: number;
+
+  @OptionalField()
+  @IsFiniteNumber()
+  @Min(0)
+  minDelta?: number;
+}
+
+/** Validates a {@link PreprocessingSpec}. */
+export class PreprocessingSpecDto implements PreprocessingSpec {
+  @Required()
+  @IsBoolean()
+  federatedStatistics!: boolean;
 }
