@@ -146,7 +146,7 @@ describe('EnvelopeCodec', () => {
 
     it('round-trips every kind', () => {
       for (const kind of Object.values(MessageKind)) {
-        const sealed = ['train-task', 'evaluate-task', 'train-result', 'evaluate-result', 'secagg-up', 'secagg-down'].includes(kind);
+        const sealed = ['train-task', 'evaluate-task', 'train-result', 'evaluate-result', 'secagg-up', 'secagg-down', 'statistics-task', 'statistics-result'].includes(kind);
         const frame = nodeCodec.encode({ kind, recipient: to(coordinator), body: sampleBody(kind), seal: sealed });
 
         const opened = coordinatorCodec.decode(frame, { isKnownSender });

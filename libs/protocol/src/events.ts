@@ -29,6 +29,10 @@ export const Events = {
   SecAggUp: 'medfed/secagg-up',
   /** coordinator -> node: one step of secure aggregation (all keys, routed shares, unmask request). Sealed. */
   SecAggDown: 'medfed/secagg-down',
+  /** coordinator -> node: send per-feature sums of the training split for federated normalisation. Sealed. */
+  StatisticsTask: 'medfed/statistics-task',
+  /** node -> coordinator: per-feature counts, sums and sums of squares (aggregates only). Sealed. */
+  StatisticsResult: 'medfed/statistics-result',
   /** coordinator -> node: a signed receipt for an accepted contribution. */
   Receipt: 'medfed/receipt',
 } as const;

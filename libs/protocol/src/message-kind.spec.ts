@@ -36,8 +36,8 @@ describe('message kinds and events', () => {
     expect(() => eventForKind('gossip' as MessageKind)).toThrow(RangeError);
   });
 
-  it('seals exactly the tasks, results and secure-aggregation steps', () => {
-    expect([...SEALED_KINDS].sort()).toEqual(['evaluate-result', 'evaluate-task', 'secagg-down', 'secagg-up', 'train-result', 'train-task']);
+  it('seals exactly the tasks, results, statistics and secure-aggregation steps', () => {
+    expect([...SEALED_KINDS].sort()).toEqual(['evaluate-result', 'evaluate-task', 'secagg-down', 'secagg-up', 'statistics-result', 'statistics-task', 'train-result', 'train-task']);
     expect(mustBeSealed(MessageKind.Hello)).toBe(false);
     expect(mustBeSealed(MessageKind.TrainResult)).toBe(true);
   });

@@ -16,6 +16,8 @@ export const MessageKind = {
   Receipt: 'receipt',
   SecAggUp: 'secagg-up',
   SecAggDown: 'secagg-down',
+  StatisticsTask: 'statistics-task',
+  StatisticsResult: 'statistics-result',
 } as const;
 export type MessageKind = (typeof MessageKind)[keyof typeof MessageKind];
 
@@ -33,6 +35,8 @@ export const SEALED_KINDS: ReadonlySet<MessageKind> = new Set<MessageKind>([
   MessageKind.EvaluateResult,
   MessageKind.SecAggUp,
   MessageKind.SecAggDown,
+  MessageKind.StatisticsTask,
+  MessageKind.StatisticsResult,
 ]);
 
 /**
@@ -55,6 +59,8 @@ const EVENT_BY_KIND: Readonly<Record<MessageKind, EventName>> = {
   [MessageKind.Receipt]: Events.Receipt,
   [MessageKind.SecAggUp]: Events.SecAggUp,
   [MessageKind.SecAggDown]: Events.SecAggDown,
+  [MessageKind.StatisticsTask]: Events.StatisticsTask,
+  [MessageKind.StatisticsResult]: Events.StatisticsResult,
 };
 
 const KIND_BY_EVENT: ReadonlyMap<string, MessageKind> = new Map(

@@ -101,6 +101,24 @@ export function sampleBody<K extends MessageKind>(kind: K): BodyForKind[K] {
     }),
     [MessageKind.SecAggUp]: () => ({ studyId: 'study-1', round: 1, modelVersion: 0, session: 1, step: 'advertise' as const, payload: '{}' }),
     [MessageKind.SecAggDown]: () => ({ studyId: 'study-1', round: 1, modelVersion: 0, session: 1, step: 'keys' as const, payload: '[]' }),
+    [MessageKind.StatisticsTask]: () => ({
+      studyId: 'study-1',
+      round: 1,
+      modelVersion: 0,
+      dataset: 'physionet-2012',
+      manifest: studyManifest('study-1', sampleStudySpec()),
+      deadlineAt: 1_700_000_060_000,
+    }),
+    [MessageKind.StatisticsResult]: () => ({
+      studyId: 'study-1',
+      round: 1,
+      modelVersion: 0,
+      suppressed: false,
+      numExamples: 120,
+      count: [120, 80],
+      sum: [8400, 2960.5],
+      sumSquares: [600000, 112000],
+    }),
   };
   return bodies[kind]() as BodyForKind[K];
 }

@@ -93,7 +93,7 @@ const RANGE_CASES: Record<MessageKind, Mutation[]> = {
     ['modelVersion', 0.5, 'fractional'],
     ['dataset', 'mnist', 'unknown dataset'],
     ['model', [], 'an array'],
-    ['model.family', 'cnn', 'unknown family'],
+    ['model.family', 'transformer', 'unknown family'],
     ['model.inputDim', 0, 'zero'],
     ['model.inputDim', 100_001, 'above 100000'],
     ['model.inputDim', 2.5, 'fractional'],
@@ -195,6 +195,17 @@ const RANGE_CASES: Record<MessageKind, Mutation[]> = {
     ['session', 1.5, 'fractional'],
     ['step', 'masked', 'a step a node sends'],
     ['modelVersion', -1, 'negative'],
+  ],
+  [MessageKind.StatisticsTask]: [
+    ['dataset', 'mimic-iv', 'an unknown data set'],
+    ['deadlineAt', -5, 'negative'],
+  ],
+  [MessageKind.StatisticsResult]: [
+    ['count', [121, 80], 'a count above numExamples'],
+    ['count', [1.5, 80], 'a fractional count'],
+    ['sum', [1, 2, 3], 'one more feature than count'],
+    ['sum', [Number.NaN, 2], 'NaN'],
+    ['sumSquares', [-1, 5], 'negative'],
   ],
 };
 

@@ -13,6 +13,7 @@ import { TrainResultBody, TrainResultBodyDto } from './dto/train-result.dto';
 import { TrainTaskBody, TrainTaskBodyDto } from './dto/train-task.dto';
 import { WelcomeBody, WelcomeBodyDto } from './dto/welcome.dto';
 import { SecAggDownBodyDto, SecAggDownStep, SecAggStepBody, SecAggUpBodyDto, SecAggUpStep } from './dto/secagg-step.dto';
+import { StatisticsResultBody, StatisticsResultBodyDto, StatisticsTaskBody, StatisticsTaskBodyDto } from './dto/statistics.dto';
 import { MessageKind, isMessageKind } from './message-kind';
 import { ProtocolError } from './protocol-error';
 import { StudySpec } from './study';
@@ -30,6 +31,8 @@ export interface BodyForKind {
   [MessageKind.Receipt]: ReceiptBody;
   [MessageKind.SecAggUp]: SecAggStepBody<SecAggUpStep>;
   [MessageKind.SecAggDown]: SecAggStepBody<SecAggDownStep>;
+  [MessageKind.StatisticsTask]: StatisticsTaskBody;
+  [MessageKind.StatisticsResult]: StatisticsResultBody;
 }
 
 type DtoClass = new () => object;
@@ -47,6 +50,8 @@ export const BODY_DTOS: Readonly<Record<MessageKind, DtoClass>> = {
   [MessageKind.Receipt]: ReceiptBodyDto,
   [MessageKind.SecAggUp]: SecAggUpBodyDto,
   [MessageKind.SecAggDown]: SecAggDownBodyDto,
+  [MessageKind.StatisticsTask]: StatisticsTaskBodyDto,
+  [MessageKind.StatisticsResult]: StatisticsResultBodyDto,
 };
 
 // Field names are echoed in errors; an attacker-chosen key is shown only if it looks like a name.

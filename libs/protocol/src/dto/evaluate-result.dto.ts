@@ -1,7 +1,9 @@
 import 'reflect-metadata';
 import { TaskScopeDto } from './task-scope.dto';
-import { IsBoolean, IsDefined, Min } from 'class-validator';
-import { IsFiniteNumber, IsIntInRange, ObjectRule, Required, ValidateWhenMetricsExpected, compose } from './validators';
+import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsObject, Min, ValidateIf, ValidateNested } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsFiniteNumber, IsIntInRange, ObjectRule, OptionalField, Required, ValidateWhenMetricsExpected, compose } from './validators';
+import { RateDto, RateWire, ScoreGroupDto, ScoreGroupWire, SplitEvaluationDto, SplitEvaluationWire, histogramTotal } from './evaluation-scores.dto';
 
 /**
  * node -> coordinator, sealed: aggregate evaluation counts on the node's test split.
@@ -22,11 +24,19 @@ export interface EvaluateResultBody {
   falsePositives?: number;
   trueNegatives?: number;
   falseNegatives?: number;
+  /** Score histograms of the test split, per group and output (AUC, Se/PPV and calibration come from these). */
+  scores?: ScoreGroupWire[];
+  /** Study-specific rates on the test split, each over at least the minimum cohort. */
+  rates?: RateWire[];
+  /** The same aggregates on the validation split (for early stopping and threshold choice); absent when the site has none to share. */
+  validation?: SplitEvaluationWire;
 }
 
 function metric(kind: 'count' | 'sum'): PropertyDecorator {
   return compose(
     ValidateWhenMetricsExpected(),
+    // Multi-output models send score histograms instead of one confusion matrix: then the counts may be absent.
+    ValidateIf((o: object, value: unknown) => value !== undefined || kind === 'sum' || (o as { scores?: unknown }).scores === undefined),
     ObjectRule('absentWhenSuppressed', '$property must be absent when suppressed is true', (_v, o) => o['suppressed'] !== true),
     IsDefined({ message: '$property is required when suppressed is false' }),
     kind === 'count' ? IsIntInRange(0) : compose(IsFiniteNumber(), Min(0)),
@@ -79,4 +89,30 @@ export class EvaluateResultBodyDto extends TaskScopeDto implements EvaluateResul
 
   @metric('count')
   falseNegatives?: number;
+
+  @OptionalField()
+  @ObjectRule('absentWhenSuppressed', '$property must be absent when suppressed is true', (_v, o) => o['suppressed'] !== true)
+  @IsArray()
+  @ArrayMaxSize(4)
+  @ValidateNested({ each: true })
+  @Type(() => ScoreGroupDto)
+  @ObjectRule('histogramsWithinExamples', '$property: a histogram counts more examples than numExamples', (value, o) =>
+    !Array.isArray(value) || (value as ScoreGroupWire[]).every((g) => !Array.isArray(g?.histograms) || g.histograms.every((h) => !h || !Array.isArray(h.positives) || !Array.isArray(h.negatives) || histogramTotal(h) <= (o['numExamples'] as number))),
+  )
+  scores?: ScoreGroupDto[];
+
+  @OptionalField()
+  @ObjectRule('absentWhenSuppressed', '$property must be absent when suppressed is true', (_v, o) => o['suppressed'] !== true)
+  @IsArray()
+  @ArrayMaxSize(64)
+  @ValidateNested({ each: true })
+  @Type(() => RateDto)
+  rates?: RateDto[];
+
+  @OptionalField()
+  @ObjectRule('absentWhenSuppressed', '$property must be absent when suppressed is true', (_v, o) => o['suppressed'] !== true)
+  @IsObject()
+  @ValidateNested()
+  @Type(() => SplitEvaluationDto)
+  validation?: SplitEvaluationDto;
 }

@@ -207,6 +207,25 @@ export function NestedObject(cls: () => new () => object): PropertyDecorator {
   return compose(Required(), IsObject(), ValidateNested(), Type(cls));
 }
 
+/** Validates an {@link EarlyStoppingSpec}. */
+export class EarlyStoppingSpecDto implements EarlyStoppingSpec {
+  @Required()
+  @IsIntInRange(1, 1000)
+  patience!: number;
+
+  @OptionalField()
+  @IsFiniteNumber()
+  @Min(0)
+  minDelta?: number;
+}
+
+/** Validates a {@link PreprocessingSpec}. */
+export class PreprocessingSpecDto implements PreprocessingSpec {
+  @Required()
+  @IsBoolean()
+  federatedStatistics!: boolean;
+}
+
 /** Validates a whole {@link StudySpec}, as created through the REST API or the CLI. */
 export class StudySpecDto implements StudySpec {
   @Required()
@@ -284,23 +303,4 @@ export class StudySpecDto implements StudySpec {
   @ValidateNested()
   @Type(() => PreprocessingSpecDto)
   preprocessing?: PreprocessingSpecDto;
-}
-
-/** Validates an {@link EarlyStoppingSpec}. */
-export class EarlyStoppingSpecDto implements EarlyStoppingSpec {
-  @Required()
-  @IsIntInRange(1, 1000)
-  patience!: number;
-
-  @OptionalField()
-  @IsFiniteNumber()
-  @Min(0)
-  minDelta?: number;
-}
-
-/** Validates a {@link PreprocessingSpec}. */
-export class PreprocessingSpecDto implements PreprocessingSpec {
-  @Required()
-  @IsBoolean()
-  federatedStatistics!: boolean;
 }

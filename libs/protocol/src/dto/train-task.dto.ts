@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import { FeatureStatisticsDto } from './statistics.dto';
+import type { FeatureStatistics } from '../study';
 import { TaskScopeDto } from './task-scope.dto';
 import { StudyManifestDto } from './study-manifest.dto';
 import { StudyManifest } from '../study-manifest';
@@ -69,10 +71,18 @@ export interface TrainTaskBody {
   secagg?: SecAggTaskParams;
   /** The study's manifest: the node runs the task only if it approved exactly this (by its SHA-256). */
   manifest: StudyManifest;
+  /** Global feature statistics from the federated-statistics step, when the study uses them. */
+  statistics?: FeatureStatistics;
 }
 
 /** Validates a {@link TrainTaskBody}. */
 export class TrainTaskBodyDto extends TaskScopeDto implements TrainTaskBody {
+  @OptionalField()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => FeatureStatisticsDto)
+  statistics?: FeatureStatisticsDto;
+
   @Required()
   @IsIn(DATASETS)
   dataset!: DatasetName;
