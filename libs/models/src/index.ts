@@ -8,3 +8,5 @@ export * from './baselines.runner';
 export * from './heart-disease-study.config';
 export * from './wasm-kernels.util';
 export * from './federated-model';
+export * from './tabular.family';
+import './model-families';

@@ -1,0 +1,5 @@
+import { registerModelFamily } from './federated-model';
+import { logisticRegressionFamily, mlpFamily } from './tabular.family';
+
+/** Every model family this build ships, registered once on import of the models lib. */
+for (const family of [logisticRegressionFamily, mlpFamily]) registerModelFamily(family);
