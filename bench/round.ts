@@ -62,7 +62,8 @@ async function main(): Promise<void> {
     const task: TrainTaskBody = { studyId: 'bench', round: r + 1, modelVersion: r, dataset: 'fed-heart-disease', model: spec.model, training: spec.training, deadlineAt: Date.now() + 60_000, manifest: studyManifest('bench', spec) };
     // Local training, one hospital after another (as one core would).
     let t = performance.now();
-    const results = trainers.map((trainer) => trainer.train(task, global));
+    const results = [];
+    for (const trainer of trainers) results.push(await trainer.train(task, global));
     const training = performance.now() - t;
     // Encryption and signing at the nodes.
     t = performance.now();

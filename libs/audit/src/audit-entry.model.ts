@@ -28,6 +28,7 @@ export const AUDIT_EVENTS = [
   'input.rejected',
   'model.saved',
   'model.evaluated',
+  'statistics.sent',
   'contribution.accepted',
   'receipt.issued',
 ] as const;

@@ -7,7 +7,7 @@ import { Coordinator, CoordinatorLogger, JsonLinesLogger, faultPointFromEnv } fr
 import { CoordinatorStore, openSqliteStore } from '@medfed/coordinator-store';
 import { Identity, loadIdentity } from '@medfed/crypto';
 import { AuditLog } from '@medfed/audit';
-import { BackendInfo, TabularClassifier, initBackend } from '@medfed/models';
+import { BackendInfo, createModel, initBackend } from '@medfed/models';
 import { CoordinatorConfig } from './coordinator-config';
 import { CoordinatorModule } from './coordinator.module';
 import { DomainExceptionFilter } from './domain-exception.filter';
@@ -61,7 +61,7 @@ export async function bootstrapCoordinator(config: CoordinatorConfig, options: B
     dispatchRetryMs: options.dispatchRetryMs,
     faultPoint: faultPointFromEnv(),
     initialWeights: (spec, seed) => {
-      const model = TabularClassifier.create(spec, seed);
+      const model = createModel(spec, seed);
       try {
         return model.getWeights();
       } finally {

@@ -297,7 +297,7 @@ describe('Coordinator rounds', () => {
     coordinator.studies.resume(study.id);
     expect(await started).toMatchObject({ round: 3 });
     expect(latestTask(a, connections)).toMatchObject({ round: 3, modelVersion: 0 });
-    expect(coordinator.studies.status(study.id).bestModelVersion).toEqual({ version: 1, pooledMeanLoss: 0.2, pooledAccuracy: 0.8 });
+    expect(coordinator.studies.status(study.id).bestModelVersion).toEqual({ version: 1, pooledMeanLoss: 0.2, pooledAccuracy: 0.8, selectionLoss: 0.2, selectedOn: 'test' });
     coordinator.shutdown();
   });
 

@@ -10,6 +10,7 @@ import {
   RejectedBody,
   SecAggStepBody,
   SecAggUpStep,
+  StatisticsResultBody,
   TaskDeclinedBody,
   TrainResultBody,
   WelcomeBody,
@@ -32,6 +33,7 @@ const NODE_KINDS: readonly MessageKind[] = [
   MessageKind.EvaluateResult,
   MessageKind.TaskDeclined,
   MessageKind.SecAggUp,
+  MessageKind.StatisticsResult,
 ];
 
 /**
@@ -128,6 +130,9 @@ export class FrameHandler {
         break;
       case MessageKind.EvaluateResult:
         receipt = this.engine.onEvaluateResult(node.id, opened as OpenedMessage<EvaluateResultBody>);
+        break;
+      case MessageKind.StatisticsResult:
+        receipt = this.engine.onStatisticsResult(node.id, opened as OpenedMessage<StatisticsResultBody>);
         break;
       case MessageKind.SecAggUp:
         // Receipts for secure aggregation are issued when the sum is recovered, for the masked inputs that counted.

@@ -2,17 +2,21 @@ import { EventEmitter } from 'node:events';
 import {
   EvaluateResultBody,
   EvaluateTaskBody,
+  FeatureStatistics,
   MessageKind,
   ModelSpec,
   OpenedMessage,
   ReceiptBody,
   SecAggStepBody,
   SecAggUpStep,
+  StatisticsResultBody,
+  StatisticsTaskBody,
   TrainResultBody,
   TrainTaskBody,
   WeightTensor,
   decodeTensors,
   encodeTensors,
+  combineFeatureSums,
   studyManifest,
 } from '@medfed/protocol';
 import { AggregationError, ClientUpdate, Strategy, StrategyState, assertFiniteLayers, assertSameShape, createStrategy } from '@medfed/aggregation';
@@ -31,7 +35,7 @@ import { Messenger } from './messenger';
 import { AuditSink } from '@medfed/audit';
 import { addGaussianNoise } from '@medfed/privacy';
 import { sha256Hex } from '@medfed/crypto';
-import { evaluationMetrics, trainingMetrics } from './round-metrics';
+import { evaluationMetrics, trainingMetrics, validationLossOf } from './round-metrics';
 import { sampleSites } from './site-sampling';
 import { SecureAggregationSession, SessionOutcome } from './secure-aggregation.session';
 import { DEFAULT_MAX_WEIGHT } from '@medfed/secagg';
@@ -106,6 +110,9 @@ export class RoundEngine extends EventEmitter {
   /** The live secure-aggregation session of each study's open train round, and how the last one ended. */
   private readonly sessions = new Map<string, SecureAggregationSession>();
   private readonly outcomes = new Map<string, { round: number; session: number; outcome: SessionOutcome }>();
+  /** Federated statistics being collected before round 1 (in memory: asked again after a restart). */
+  private readonly statisticsCollections = new Map<string, { participants: string[]; answers: Map<string, StatisticsResultBody>; deadlineAt: number }>();
+  private readonly featureStatistics = new Map<string, FeatureStatistics | null>();
   private stopped = false;
 
   constructor(options: RoundEngineOptions) {
@@ -122,30 +129,57 @@ export class RoundEngine extends EventEmitter {
     this.faultPoint = options.faultPoint ?? (() => undefined);
   }
 
-  /** Starts a created study: saves model version 0 and schedules round 1. */
+  /**
+   * Starts a created study: saves model version 0 and schedules round 1 — or, when the study normalises
+   * with federated statistics, first collects the sites' sums and saves them with version 0.
+   */
   launch(studyId: string): StudyRecord {
     const study = this.requireStudy(studyId);
     if (study.status !== 'created') {
       throw new CoordinatorError('INVALID_STATE', `study ${studyId} is ${study.status}; only a created study can be launched`);
     }
+    const launched = this.store.transaction(() => {
+      if (!study.spec.preprocessing?.federatedStatistics) this.saveInitialModel(study, null);
+      return this.store.updateStudy(studyId, { status: 'running', updatedAt: this.now() });
+    });
+    this.logger.info('study.launched', { studyId, rounds: study.spec.rounds, minSites: study.spec.minSites });
+    this.startRounds(launched);
+    return this.requireStudy(studyId);
+  }
+
+  /** Version 0: the seeded initial weights, and the global feature statistics when the study has them. */
+  private saveInitialModel(study: StudyRecord, statistics: FeatureStatistics | null): void {
     const weights = this.initialWeights(study.spec.model, study.spec.seed);
     const state = strategyOf(study).initialState(weights.map((t) => t.data));
-    const launched = this.store.transaction(() => {
+    this.store.transaction(() => {
       this.store.saveModelVersion({
-        studyId,
+        studyId: study.id,
         version: 0,
         round: 0,
         createdAt: this.now(),
         weights: encodeTensors(weights),
-        metrics: null,
+        metrics: statistics ? { featureStatistics: statistics as unknown as Record<string, unknown> } : null,
         strategyState: encodeStrategyState(state),
       });
-      return this.store.updateStudy(studyId, { status: 'running', latestModelVersion: 0, updatedAt: this.now() });
+      this.store.updateStudy(study.id, { latestModelVersion: 0, updatedAt: this.now() });
     });
-    this.models.set(studyId, { version: 0, tensors: weights, state });
-    this.logger.info('study.launched', { studyId, rounds: study.spec.rounds, minSites: study.spec.minSites });
-    this.scheduleDispatch(studyId, 1, 'train', this.now() + study.spec.roundTimeoutSeconds * 1000);
-    return launched;
+    this.models.set(study.id, { version: 0, tensors: weights, state });
+    this.featureStatistics.set(study.id, statistics);
+  }
+
+  private startRounds(study: StudyRecord): void {
+    const giveUpAt = this.now() + study.spec.roundTimeoutSeconds * 1000;
+    const needsStatistics = study.spec.preprocessing?.federatedStatistics === true && !this.store.getModelVersion(study.id, 0);
+    this.scheduleDispatch(study.id, 1, needsStatistics ? 'statistics' : 'train', giveUpAt);
+  }
+
+  /** The study's global feature statistics (kept with model version 0), or null when it has none. */
+  private statisticsOf(studyId: string): FeatureStatistics | null {
+    if (!this.featureStatistics.has(studyId)) {
+      const stored = this.store.getModelVersion(studyId, 0)?.metrics?.['featureStatistics'];
+      this.featureStatistics.set(studyId, stored ? (stored as unknown as FeatureStatistics) : null);
+    }
+    return this.featureStatistics.get(studyId) ?? null;
   }
 
   /** Stops a running study; outstanding answers are then refused as late. */
@@ -187,7 +221,7 @@ export class RoundEngine extends EventEmitter {
     const last = rounds[rounds.length - 1];
     this.logger.info('study.resuming', { studyId: study.id, round: last?.round ?? 0, kind: last?.kind ?? null, state: last?.state ?? null });
     if (!last) {
-      this.scheduleDispatch(study.id, 1, 'train', this.now() + study.spec.roundTimeoutSeconds * 1000);
+      this.startRounds(study);
     } else if (last.state === 'collecting') {
       // Time spent down is not the sites' fault: a deadline that passed meanwhile starts afresh.
       const open = last.deadlineAt > this.now() ? last : this.store.updateRound(study.id, last.round, last.kind, { deadlineAt: this.now() + study.spec.roundTimeoutSeconds * 1000 });
@@ -306,6 +340,9 @@ export class RoundEngine extends EventEmitter {
         falsePositives: body.falsePositives,
         trueNegatives: body.trueNegatives,
         falseNegatives: body.falseNegatives,
+        ...(body.scores ? { scores: body.scores } : {}),
+        ...(body.rates ? { rates: body.rates } : {}),
+        ...(body.validation ? { validation: body.validation } : {}),
       });
     }
     this.addContribution(
@@ -431,13 +468,13 @@ export class RoundEngine extends EventEmitter {
    * network blip or a coordinator restart), with whoever is connected if that is enough; the study
    * fails if not enough sites come before `giveUpAt`.
    */
-  private scheduleDispatch(studyId: string, round: number, kind: RoundKind, giveUpAt: number, gatherUntil = this.now() + this.dispatchGraceMs): void {
+  private scheduleDispatch(studyId: string, round: number, kind: RoundKind | 'statistics', giveUpAt: number, gatherUntil = this.now() + this.dispatchGraceMs): void {
     if (this.stopped) return;
     const study = this.store.getStudy(studyId);
     if (!study || study.status !== 'running') return;
     const enrolled = this.store.listNodes().filter((n) => n.status === 'enrolled').length;
     const connected = this.connections.connectedNodeIds().filter((id) => this.store.getNode(id)?.status === 'enrolled');
-    const needed = kind === 'train' ? study.spec.minSites : 1;
+    const needed = kind === 'evaluate' ? 1 : study.spec.minSites;
     const retry = (): void => this.setTimer(studyId, () => this.scheduleDispatch(studyId, round, kind, giveUpAt, gatherUntil), this.dispatchRetryMs);
     if (connected.length < enrolled && this.now() < gatherUntil) {
       retry();
@@ -449,6 +486,10 @@ export class RoundEngine extends EventEmitter {
         return;
       }
       retry();
+      return;
+    }
+    if (kind === 'statistics') {
+      this.dispatchStatistics(study, connected.sort());
       return;
     }
     const participants =
@@ -498,6 +539,7 @@ export class RoundEngine extends EventEmitter {
       dataset: study.spec.dataset,
       model: study.spec.model,
       manifest: studyManifest(study.id, study.spec),
+      ...(this.statisticsOf(study.id) ? { statistics: this.statisticsOf(study.id) as FeatureStatistics } : {}),
     };
     // Strategy payload layers (SCAFFOLD's c) have the model's shapes.
     const payload = strategyOf(study)
@@ -586,7 +628,8 @@ export class RoundEngine extends EventEmitter {
       return;
     }
     this.store.updateRound(studyId, roundNo, kind, { state: 'aggregating' });
-    const metrics = evaluationMetrics(contributions, names) as unknown as Record<string, unknown>;
+    const headline = study.spec.model.family === 'logistic-regression' || study.spec.model.family === 'mlp' ? 'accuracy' : 'auc';
+    const metrics = evaluationMetrics(contributions, names, headline) as unknown as Record<string, unknown>;
     this.store.updateRound(studyId, roundNo, kind, { state: 'completed', closedAt: this.now(), metrics });
     this.finishRound(study, round, contributions, metrics);
   }
@@ -650,6 +693,10 @@ export class RoundEngine extends EventEmitter {
     const giveUpAt = this.now() + study.spec.roundTimeoutSeconds * 1000;
     if (kind === 'train') {
       this.scheduleDispatch(studyId, roundNo, 'evaluate', giveUpAt);
+    } else if (this.stopsEarly(study, roundNo)) {
+      this.store.updateStudy(studyId, { status: 'completed', updatedAt: this.now() });
+      this.logger.info('study.completed', { studyId, rounds: roundNo, earlyStopping: true });
+      this.emit('event', { type: 'study-completed', studyId } satisfies EngineEvent);
     } else if (roundNo < study.spec.rounds) {
       this.scheduleDispatch(studyId, roundNo + 1, 'train', giveUpAt);
     } else {
@@ -678,6 +725,86 @@ export class RoundEngine extends EventEmitter {
     this.armDeadline(retried);
   }
 
+  /**
+   * Federated early stopping: true when the pooled validation loss has not improved by more than minDelta
+   * for `patience` evaluate rounds (the same rule as the in-process simulation).
+   */
+  private stopsEarly(study: StudyRecord, roundNo: number): boolean {
+    const rule = study.spec.earlyStopping;
+    if (!rule) return false;
+    let best: { round: number; loss: number } | null = null;
+    for (const r of this.store.listRounds(study.id)) {
+      if (r.kind !== 'evaluate' || r.state !== 'completed' || r.round > roundNo) continue;
+      const loss = validationLossOf(r.metrics);
+      if (loss === null) continue;
+      if (best === null || loss < best.loss - (rule.minDelta ?? 0)) best = { round: r.round, loss };
+    }
+    return best !== null && roundNo - best.round >= rule.patience;
+  }
+
+  // ---- federated statistics --------------------------------------------------------------------
+
+  private dispatchStatistics(study: StudyRecord, participants: string[]): void {
+    const deadlineAt = this.now() + study.spec.roundTimeoutSeconds * 1000;
+    this.statisticsCollections.set(study.id, { participants, answers: new Map(), deadlineAt });
+    this.logger.info('statistics.requested', { studyId: study.id, participants });
+    for (const nodeId of participants) {
+      const sent = this.messenger.send<StatisticsTaskBody>(nodeId, MessageKind.StatisticsTask, {
+        studyId: study.id,
+        round: 1,
+        body: { studyId: study.id, round: 1, modelVersion: 0, dataset: study.spec.dataset, manifest: studyManifest(study.id, study.spec), deadlineAt },
+        seal: true,
+      });
+      this.logger.info('task.sent', { studyId: study.id, round: 1, kind: 'statistics', nodeId, bytes: sent.bytes, delivered: sent.delivered });
+    }
+    this.setTimer(study.id, () => this.closeStatistics(study.id), Math.max(0, deadlineAt - this.now()));
+  }
+
+  /** Accepts one site's per-feature sums before round 1, or throws a CoordinatorError. */
+  onStatisticsResult(nodeId: string, msg: OpenedMessage<StatisticsResultBody>): ReceiptBody {
+    const body = msg.body;
+    const study = this.requireStudy(body.studyId);
+    const collection = this.statisticsCollections.get(study.id);
+    if (!collection || study.status !== 'running') {
+      throw new CoordinatorError('ROUND_CLOSED', `no federated statistics are being collected for study ${study.id}`);
+    }
+    if (body.round !== 1 || body.modelVersion !== 0) {
+      throw new CoordinatorError('WRONG_ROUND', `federated statistics belong to round 1 and model version 0, got round ${body.round} version ${body.modelVersion}`);
+    }
+    if (!collection.participants.includes(nodeId)) {
+      throw new CoordinatorError('NOT_A_PARTICIPANT', `node ${nodeId} was not asked for the statistics of study ${study.id}`);
+    }
+    if (collection.answers.has(nodeId)) {
+      throw new CoordinatorError('DUPLICATE_CONTRIBUTION', `node ${nodeId} already sent the statistics of study ${study.id}`);
+    }
+    const features = [...collection.answers.values()].find((a) => !a.suppressed)?.count?.length;
+    if (!body.suppressed && features !== undefined && body.count?.length !== features) {
+      throw new CoordinatorError('SHAPE_MISMATCH', `statistics of ${body.count?.length} features; the other sites sent ${features}`);
+    }
+    collection.answers.set(nodeId, body);
+    const receivedAt = this.now();
+    this.store.addSiteEvent({ at: receivedAt, nodeId, kind: 'statistics', studyId: study.id, round: 1, detail: body.suppressed ? 'suppressed: below its minimum cohort' : `${body.count?.length} features` });
+    if (collection.participants.every((p) => collection.answers.has(p))) setImmediate(() => this.closeStatistics(study.id));
+    return { studyId: study.id, round: 1, nodeId, frameSha256: msg.frameSha256, numExamples: body.numExamples, receivedAt };
+  }
+
+  private closeStatistics(studyId: string): void {
+    const collection = this.statisticsCollections.get(studyId);
+    const study = this.store.getStudy(studyId);
+    if (this.stopped || !collection || !study || study.status !== 'running') return;
+    this.statisticsCollections.delete(studyId);
+    this.clearTimer(studyId);
+    const usable = [...collection.answers.values()].filter((a) => !a.suppressed && a.count && a.sum && a.sumSquares);
+    if (usable.length < study.spec.minSites) {
+      this.failStudy(studyId, `only ${usable.length} of the ${study.spec.minSites} sites needed sent federated statistics before the deadline`);
+      return;
+    }
+    const statistics = combineFeatureSums(usable.map((a) => ({ count: a.count ?? [], sum: a.sum ?? [], sumSquares: a.sumSquares ?? [] })));
+    this.saveInitialModel(study, statistics);
+    this.logger.info('statistics.combined', { studyId, sites: usable.length, features: statistics.count.length, examples: usable.reduce((t, a) => t + a.numExamples, 0) });
+    this.scheduleDispatch(studyId, 1, 'train', this.now() + study.spec.roundTimeoutSeconds * 1000);
+  }
+
   // ---- secure aggregation ----------------------------------------------------------------------
 
   private secaggTaskParams(study: StudyRecord): { secagg?: { session: number; siteIds: string[]; threshold: number; clipRange: number; maxWeight: number } } {
@@ -697,8 +824,11 @@ export class RoundEngine extends EventEmitter {
     const global = this.globalModel(study.id, round.modelVersionIn);
     const vectorLength = global.tensors.reduce((sum, t) => sum + t.data.length, 0);
     const sessionNo = round.attempts ?? 1;
-    // Four steps share the round: each gets a quarter of it, so a silent site is dropped in time.
-    const stepTimeoutMs = Math.max(500, Math.floor((study.spec.roundTimeoutSeconds * 1000) / 5));
+    // The first step (advertise) waits for every site's local training: half the round. The four
+    // after it are quick unless a site went silent: a tenth each, so a dropout is noticed in time.
+    const roundMs = study.spec.roundTimeoutSeconds * 1000;
+    const firstStepTimeoutMs = Math.max(1000, Math.floor(roundMs / 2));
+    const stepTimeoutMs = Math.max(500, Math.floor(roundMs / 10));
     const session = new SecureAggregationSession(
       { studyId: study.id, round: round.round, siteIds, threshold, vectorLength, clipRange: spec.clipRange, maxWeight: study.spec.dp ? 1 : DEFAULT_MAX_WEIGHT },
       sessionNo,
@@ -711,6 +841,7 @@ export class RoundEngine extends EventEmitter {
         this.sessions.delete(study.id);
         setImmediate(() => this.closeRound(study.id, round.round, 'train'));
       },
+      firstStepTimeoutMs,
     );
     this.sessions.set(study.id, session);
   }

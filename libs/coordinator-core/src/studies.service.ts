@@ -4,7 +4,7 @@ import { CoordinatorStore, RoundRecord, StudyRecord, SiteEventRecord, ModelVersi
 import { CoordinatorError } from './coordinator-errors';
 import { CoordinatorLogger } from './coordinator-logger';
 import { RoundEngine } from './round-engine';
-import { EvaluationMetrics } from './round-metrics';
+import { EvaluationMetrics, validationLossOf } from './round-metrics';
 
 /** Everything an operator sees about one study. */
 export interface StudyStatus {
@@ -12,7 +12,8 @@ export interface StudyStatus {
   rounds: RoundRecord[];
   modelVersions: Omit<ModelVersionRecord, 'weights'>[];
   /** The version with the lowest pooled evaluation loss, with that loss and accuracy; null before any evaluation. */
-  bestModelVersion: { version: number; pooledMeanLoss: number; pooledAccuracy: number | null } | null;
+  /** The version with the lowest pooled validation loss (test loss when the sites have no validation split). */
+  bestModelVersion: { version: number; pooledMeanLoss: number; pooledAccuracy: number | null; selectionLoss: number; selectedOn: 'validation' | 'test' } | null;
   events: SiteEventRecord[];
 }
 
@@ -47,8 +48,13 @@ function bestVersion(rounds: readonly RoundRecord[]): StudyStatus['bestModelVers
   for (const r of rounds) {
     if (r.kind !== 'evaluate' || r.state !== 'completed' || !r.metrics) continue;
     const m = r.metrics as unknown as EvaluationMetrics;
-    if (m.pooledMeanLoss === null || m.pooledMeanLoss === undefined) continue;
-    if (!best || m.pooledMeanLoss < best.pooledMeanLoss) best = { version: r.modelVersionIn, pooledMeanLoss: m.pooledMeanLoss, pooledAccuracy: m.pooledAccuracy };
+    // Validation loss when the sites have a validation split (chosen without looking at test), else test loss.
+    const validation = validationLossOf(r.metrics);
+    const loss = validation ?? m.pooledMeanLoss;
+    if (loss === null || loss === undefined) continue;
+    if (!best || loss < best.selectionLoss) {
+      best = { version: r.modelVersionIn, pooledMeanLoss: m.pooledMeanLoss ?? loss, pooledAccuracy: m.pooledAccuracy, selectionLoss: loss, selectedOn: validation === null ? 'test' : 'validation' };
+    }
   }
   return best;
 }

@@ -8,6 +8,7 @@ import {
   StudySpec,
   WeightTensor,
   kindForEvent,
+  mustBeSealed,
 } from '@medfed/protocol';
 import { Identity, generateIdentity, toBase64 } from '@medfed/crypto';
 import { ConnectionContext, ConnectionRegistry } from './connection-registry';
@@ -92,7 +93,7 @@ export class TestSite {
   }
 
   /** Encodes a message to the coordinator (sealed when the kind requires it). */
-  frame<B>(kind: MessageKind, body: B, tensors?: WeightTensor[], seal = kind === MessageKind.TrainResult || kind === MessageKind.EvaluateResult): Buffer {
+  frame<B>(kind: MessageKind, body: B, tensors?: WeightTensor[], seal = mustBeSealed(kind)): Buffer {
     return this.codec.encode<B>({
       kind,
       recipient: { signingPublicKey: this.coordinatorIdentity.signing.publicKey, encryptionPublicKey: this.coordinatorIdentity.encryption.publicKey },

@@ -1,12 +1,12 @@
-import { CenterData, HEART_DISEASE_CENTERS, HeartDiseaseCenter, TabularSplit, fitStandardizer, loadHeartDiseaseCenter } from '@medfed/data';
+import { DatasetDefinition, LoadedSite, datasetDefinition } from '@medfed/studies';
 import { DataSourceConfig } from './node-config';
 
-/** The node's patients, split and normalised, ready for training; never leaves this process. */
+/** The node's patients, loaded and checked against the data set's schema; never leaves this process. */
 export interface LocalData {
-  dataset: string;
-  train: TabularSplit;
-  test: TabularSplit;
-  featureCount: number;
+  dataset: DatasetDefinition;
+  site: LoadedSite;
+  /** This node's site within the data set. */
+  siteName: string;
 }
 
 /** The configured data source cannot be used; says why without showing any patient value. */
@@ -18,22 +18,21 @@ export class LocalDataError extends Error {
 }
 
 /**
- * Loads the node's own data set. Fed-Heart-Disease follows FLamby: each hospital standardises with
- * statistics of its own training split, so nothing about its patients is needed from elsewhere.
+ * Loads the node's own data through its data set's definition: schema checks, cleaning and the seeded
+ * train/validation/test split. Normalisation waits for the first task, which says whether the study
+ * uses federated statistics.
+ * @throws LocalDataError for an unknown data set or site; the loader's DataSchemaError for bad files.
  */
 export function loadLocalData(source: DataSourceConfig): LocalData {
-  if (source.dataset !== 'fed-heart-disease') {
-    throw new LocalDataError(`data set ${source.dataset} has no loader in this node`);
+  let dataset: DatasetDefinition;
+  try {
+    dataset = datasetDefinition(source.dataset);
+  } catch (err) {
+    throw new LocalDataError((err as Error).message);
   }
-  if (!(HEART_DISEASE_CENTERS as readonly string[]).includes(source.center)) {
-    throw new LocalDataError(`data.center must be one of ${HEART_DISEASE_CENTERS.join(', ')}, got ${JSON.stringify(source.center)}`);
+  if (!dataset.sites.includes(source.center)) {
+    throw new LocalDataError(`data.center must be one of ${dataset.sites.join(', ')} for ${source.dataset}, got ${JSON.stringify(source.center)}`);
   }
-  const raw: CenterData = loadHeartDiseaseCenter(source.path, source.center as HeartDiseaseCenter);
-  const standardizer = fitStandardizer(raw.train);
-  return {
-    dataset: source.dataset,
-    train: standardizer.apply(raw.train),
-    test: standardizer.apply(raw.test),
-    featureCount: raw.train.dim,
-  };
+  const site = dataset.load({ path: source.path, site: source.center, partition: source.partition, seed: source.seed });
+  return { dataset, site, siteName: source.center };
 }

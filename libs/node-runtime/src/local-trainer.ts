@@ -1,6 +1,7 @@
-import { EvaluateResultBody, EvaluateTaskBody, TrainTaskBody, WeightTensor } from '@medfed/protocol';
-import { TabularClassifier, weightsDelta } from '@medfed/models';
+import type { EvaluateResultBody, EvaluateTaskBody, FeatureStatistics, TrainTaskBody, WeightTensor } from '@medfed/protocol';
+import { createModel, weightsDelta } from '@medfed/models';
 import { scaffoldClientControl } from '@medfed/aggregation';
+import { FeatureSums, SiteSplits, evaluateSite } from '@medfed/studies';
 import { LocalData } from './local-data';
 
 /** What one local training run produced: the tensors to send and aggregate statistics. */
@@ -14,7 +15,7 @@ export interface LocalTrainingResult {
   nextControl?: WeightTensor[];
 }
 
-/** A task asks for a model the local data cannot feed. */
+/** A task asks for a model or data the local data set cannot feed. */
 export class SchemaMismatchError extends Error {
   constructor(message: string) {
     super(message);
@@ -34,36 +35,59 @@ export function seedFrom(text: string): number {
 
 /**
  * Runs tasks on the node's own data: trains the received global model and returns only the weight
- * delta; evaluates a model and returns only counts, suppressed below the minimum cohort.
+ * delta; evaluates a model and returns only aggregates, suppressed below the minimum cohort; computes
+ * the per-feature sums of federated statistics.
  */
 export class LocalTrainer {
+  private prepared: { key: string; splits: SiteSplits } | null = null;
+
   constructor(
     private readonly data: LocalData,
     private readonly nodeName: string,
   ) {}
+
+  /** The data set this node holds. */
+  get dataset(): string {
+    return this.data.dataset.dataset;
+  }
+
+  /** Number of training examples, for the cohort check before training. */
+  get trainSize(): number {
+    return this.data.site.sizes.train;
+  }
+
+  /** Per-feature sums of the training split for federated statistics. @throws SchemaMismatchError when the data set has none. */
+  featureSums(dataset: string): FeatureSums {
+    this.checkDataset(dataset);
+    if (!this.data.site.sums) throw new SchemaMismatchError(`data set ${this.dataset} does not provide federated statistics`);
+    return this.data.site.sums;
+  }
 
   /**
    * Trains the global model on the local training split. `received` holds the global weights, and
    * for SCAFFOLD the server control variate c after them; `control` is this node's c_i (zeros when
    * absent). SCAFFOLD adds c − c_i to every gradient and returns Δc_i after the delta.
    */
-  train(task: TrainTaskBody, received: readonly WeightTensor[], control: readonly WeightTensor[] | null = null): LocalTrainingResult {
-    this.checkSchema(task.model.inputDim);
+  async train(task: TrainTaskBody, received: readonly WeightTensor[], control: readonly WeightTensor[] | null = null): Promise<LocalTrainingResult> {
+    this.checkDataset(task.dataset);
+    const splits = this.splits(task.statistics);
     const started = performance.now();
-    const model = TabularClassifier.create(task.model, 0);
+    const model = this.build(task);
     try {
       const layers = model.getWeights().length;
       const scaffold = task.strategy === 'scaffold';
       if (received.length !== layers * (scaffold ? 2 : 1)) {
         throw new SchemaMismatchError(`the task carries ${received.length} tensors; a ${task.strategy ?? 'fedavg'} task for this model carries ${layers * (scaffold ? 2 : 1)}`);
       }
-      const globalWeights = received.slice(0, layers);
-      model.setWeights(globalWeights);
+      this.fit(() => model.setWeights(received.slice(0, layers)), 'the received weights do not fit the model');
       const before = model.getWeights();
       const c = scaffold ? received.slice(layers) : [];
       const ci = scaffold ? (control ?? before.map((w) => ({ shape: w.shape, data: new Float32Array(w.data.length) }))) : [];
       const gradientCorrection = scaffold ? c.map((layer, i) => ({ shape: layer.shape, data: layer.data.map((v, j) => v - ci[i].data[j]) })) : undefined;
-      const outcome = model.train(this.data.train, task.training, seedFrom(`${task.studyId}/${task.round}/${this.nodeName}`), { gradientCorrection });
+      const outcome = await this.fitAsync(
+        () => model.train(splits.train, task.training, seedFrom(`${task.studyId}/${task.round}/${this.nodeName}`), { gradientCorrection }),
+        'the model does not fit the local data',
+      );
       const after = model.getWeights();
       const delta = weightsDelta(after, before).map((data, i) => ({ shape: before[i].shape, data }));
       const result: LocalTrainingResult = { delta, numExamples: outcome.numExamples, meanLoss: outcome.meanLoss, durationMs: 0 };
@@ -85,31 +109,60 @@ export class LocalTrainer {
     }
   }
 
-  evaluate(task: EvaluateTaskBody, globalWeights: readonly WeightTensor[], minCohortSize: number): EvaluateResultBody {
-    this.checkSchema(task.model.inputDim);
+  /** Evaluates a global model on the validation and test splits; only aggregates over ≥ minCohortSize patients leave. */
+  async evaluate(task: EvaluateTaskBody, globalWeights: readonly WeightTensor[], minCohortSize: number): Promise<EvaluateResultBody> {
+    this.checkDataset(task.dataset);
+    const splits = this.splits(task.statistics);
     const base = { studyId: task.studyId, round: task.round, modelVersion: task.modelVersion };
-    if (this.data.test.n < minCohortSize) {
-      // Too few patients for an aggregate to be safe: only the count leaves the node.
-      return { ...base, suppressed: true, numExamples: this.data.test.n };
-    }
-    const model = TabularClassifier.create(task.model, 0);
+    const model = this.build(task);
     try {
-      model.setWeights(globalWeights);
-      const counts = model.evaluate(this.data.test);
-      return { ...base, suppressed: false, ...counts };
+      this.fit(() => model.setWeights(globalWeights), 'the received weights do not fit the model');
+      const context = { studyId: task.studyId, round: task.round, finalRound: task.round >= task.manifest.spec.rounds, seed: task.manifest.spec.seed };
+      return { ...base, ...(await this.fitAsync(() => evaluateSite(model, this.data.dataset, splits, context, minCohortSize), 'the model does not fit the local data')) };
     } finally {
       model.dispose();
     }
   }
 
-  /** Number of training examples, for the cohort check before training. */
-  get trainSize(): number {
-    return this.data.train.n;
+  private build(task: Pick<TrainTaskBody, 'model'>) {
+    try {
+      return createModel(task.model, 0);
+    } catch (err) {
+      throw new SchemaMismatchError(`the task's model cannot be built here: ${(err as Error).message}`);
+    }
   }
 
-  private checkSchema(inputDim: number): void {
-    if (inputDim !== this.data.featureCount) {
-      throw new SchemaMismatchError(`the model expects ${inputDim} features; the local data set has ${this.data.featureCount}`);
+  /** Shape checks of the models throw RangeError: to the coordinator that is a schema mismatch, not an internal error. */
+  private fit<T>(act: () => T, what: string): T {
+    try {
+      return act();
+    } catch (err) {
+      if (err instanceof RangeError) throw new SchemaMismatchError(`${what}: ${err.message}`);
+      throw err;
     }
+  }
+
+  private async fitAsync<T>(act: () => Promise<T>, what: string): Promise<T> {
+    try {
+      return await act();
+    } catch (err) {
+      if (err instanceof RangeError) throw new SchemaMismatchError(`${what}: ${err.message}`);
+      throw err;
+    }
+  }
+
+  private checkDataset(dataset: string): void {
+    if (dataset !== this.dataset) {
+      throw new SchemaMismatchError(`the task is for data set ${dataset}; this node holds ${this.dataset}`);
+    }
+  }
+
+  /** The model-ready splits for these statistics; prepared once per distinct statistics. */
+  private splits(statistics: FeatureStatistics | undefined): SiteSplits {
+    const key = statistics ? JSON.stringify(statistics) : 'local';
+    if (this.prepared?.key !== key) {
+      this.prepared = { key, splits: this.data.site.prepare(statistics ?? null) };
+    }
+    return this.prepared.splits;
   }
 }

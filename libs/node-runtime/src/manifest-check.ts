@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { EvaluateTaskBody, StudyManifest, TrainTaskBody, manifestSha256 } from '@medfed/protocol';
+import { EvaluateTaskBody, StatisticsTaskBody, StudyManifest, TrainTaskBody, manifestSha256 } from '@medfed/protocol';
 import { AutoApprovePolicy } from './node-config';
 
 /** Why a task's manifest does or does not let it run. */
@@ -12,10 +12,14 @@ export interface ManifestDecision {
 }
 
 /** Whether a task does exactly what its manifest says (a task may not stray from what was approved). */
-export function taskMatchesManifest(task: TrainTaskBody | EvaluateTaskBody, manifest: StudyManifest): string | null {
+export function taskMatchesManifest(task: TrainTaskBody | EvaluateTaskBody | StatisticsTaskBody, manifest: StudyManifest): string | null {
   const spec = manifest.spec;
   if (task.studyId !== manifest.studyId) return 'the task is for another study than its manifest';
   if (task.dataset !== spec.dataset) return 'the task names another data set than its manifest';
+  if (!('model' in task)) {
+    // A statistics task asks for sums of the training split: only studies whose manifest says so may.
+    return spec.preprocessing?.federatedStatistics ? null : 'the manifest does not ask for federated statistics';
+  }
   if (!isDeepStrictEqual(task.model, spec.model)) return 'the task carries another model than its manifest';
   if (task.round > spec.rounds) return `round ${task.round} is beyond the manifest's ${spec.rounds} rounds`;
   if ('training' in task) {
@@ -43,7 +47,7 @@ export function policyApproves(policy: AutoApprovePolicy | null, manifest: Study
  * be approved by the operator — or covered by the local auto-approval policy, if the hospital set one.
  */
 export function checkManifest(
-  task: TrainTaskBody | EvaluateTaskBody,
+  task: TrainTaskBody | EvaluateTaskBody | StatisticsTaskBody,
   isApproved: (sha: string) => boolean,
   autoApprove: AutoApprovePolicy | null,
 ): ManifestDecision {

@@ -13,6 +13,8 @@ import {
   ProtocolError,
   ReceiptBody,
   RejectedBody,
+  StatisticsResultBody,
+  StatisticsTaskBody,
   TaskDeclinedBody,
   TrainResultBody,
   TrainTaskBody,
@@ -105,6 +107,11 @@ export class NodeClient {
       () => this.nodeId,
       dropAfter === 'advertise' || dropAfter === 'shares' || dropAfter === 'masked' ? dropAfter : null,
       now,
+      {
+        // The identity key signs the survivor set: the consistency check against a lying coordinator.
+        signing: identity.signing,
+        onAbort: (a) => this.record('input.rejected', { event: Events.SecAggDown, code: `SECAGG_${a.code}`, studyId: a.studyId, round: a.round, session: a.session, reason: a.reason }),
+      },
     );
   }
 
@@ -141,6 +148,7 @@ export class NodeClient {
       );
       socket.on(Events.TrainTask, (frame: unknown) => this.enqueue(Events.TrainTask, () => this.onTrainTask(frame)));
       socket.on(Events.EvaluateTask, (frame: unknown) => this.enqueue(Events.EvaluateTask, () => this.onEvaluateTask(frame)));
+      socket.on(Events.StatisticsTask, (frame: unknown) => this.enqueue(Events.StatisticsTask, () => this.onStatisticsTask(frame)));
       socket.on(Events.Receipt, (frame: unknown) => this.guard(Events.Receipt, () => this.onReceipt(frame)));
       socket.on(Events.SecAggDown, (frame: unknown) => this.enqueue(Events.SecAggDown, () => this.onSecAggDown(frame)));
       socket.on(Events.Rejected, (frame: unknown) => this.guard(Events.Rejected, () => this.onRejected(frame)));
@@ -186,7 +194,7 @@ export class NodeClient {
     this.logger.info('node.ready', { nodeId: this.nodeId, coordinatorMaxFrameBytes: msg.body.maxFrameBytes, backend: this.backendName });
   }
 
-  private onTrainTask(frame: unknown): void {
+  private async onTrainTask(frame: unknown): Promise<void> {
     const msg = this.open<TrainTaskBody>(frame, MessageKind.TrainTask);
     const task = msg.body;
     const where = { studyId: task.studyId, round: task.round, modelVersion: task.modelVersion };
@@ -215,7 +223,7 @@ export class NodeClient {
     this.record('round.joined', { ...where, kind: 'train', strategy: task.strategy ?? 'fedavg', received: msg.frameSha256 });
     let result;
     try {
-      result = this.trainer.train(task, msg.tensors, task.strategy === 'scaffold' ? this.controls.load(task.studyId) : null);
+      result = await this.trainer.train(task, msg.tensors, task.strategy === 'scaffold' ? this.controls.load(task.studyId) : null);
     } catch (err) {
       this.failTask(task.studyId, task.round, err);
       return;
@@ -274,7 +282,7 @@ export class NodeClient {
     }
   }
 
-  private onEvaluateTask(frame: unknown): void {
+  private async onEvaluateTask(frame: unknown): Promise<void> {
     const msg = this.open<EvaluateTaskBody>(frame, MessageKind.EvaluateTask);
     const task = msg.body;
     if (!this.approved(task)) return;
@@ -286,7 +294,7 @@ export class NodeClient {
     }
     let body: EvaluateResultBody;
     try {
-      body = this.trainer.evaluate(task, msg.tensors, this.config.policy.minCohortSize);
+      body = await this.trainer.evaluate(task, msg.tensors, this.config.policy.minCohortSize);
     } catch (err) {
       this.failTask(task.studyId, task.round, err);
       return;
@@ -299,8 +307,37 @@ export class NodeClient {
       modelVersion: task.modelVersion,
       suppressed: body.suppressed,
       numExamples: body.numExamples,
-      accuracy: body.suppressed || !body.numExamples ? null : Number(((body.numCorrect ?? 0) / body.numExamples).toFixed(4)),
+      accuracy: body.suppressed || !body.numExamples || body.numCorrect === undefined ? null : Number((body.numCorrect / body.numExamples).toFixed(4)),
     });
+  }
+
+  /** Federated statistics: only per-feature counts, sums and sums of squares of the training split leave, and only above the minimum cohort. */
+  private onStatisticsTask(frame: unknown): void {
+    const msg = this.open<StatisticsTaskBody>(frame, MessageKind.StatisticsTask);
+    const task = msg.body;
+    const where = { studyId: task.studyId, round: task.round };
+    if (!this.approved(task)) return;
+    if (!this.config.policy.allowedDatasets.includes(task.dataset)) {
+      this.logger.warn('task.declined', { ...where, reason: 'dataset-unavailable', detail: `${task.dataset} is not in policy.allowedDatasets` });
+      this.decline(task.studyId, task.round, 'dataset-unavailable');
+      return;
+    }
+    let body: StatisticsResultBody;
+    try {
+      const scope = { studyId: task.studyId, round: task.round, modelVersion: task.modelVersion };
+      if (this.trainer.trainSize < this.config.policy.minCohortSize) {
+        body = { ...scope, suppressed: true, numExamples: this.trainer.trainSize };
+      } else {
+        const sums = this.trainer.featureSums(task.dataset);
+        body = { ...scope, suppressed: false, numExamples: this.trainer.trainSize, count: sums.count, sum: sums.sum, sumSquares: sums.sumSquares };
+      }
+    } catch (err) {
+      this.failTask(task.studyId, task.round, err);
+      return;
+    }
+    this.record('statistics.sent', { ...where, numExamples: body.numExamples, suppressed: body.suppressed, features: body.count?.length ?? 0 });
+    this.send<StatisticsResultBody>(MessageKind.StatisticsResult, task.studyId, task.round, body);
+    this.logger.info('task.statistics', { ...where, suppressed: body.suppressed, numExamples: body.numExamples });
   }
 
   private onSecAggDown(frame: unknown): void {
@@ -444,7 +481,7 @@ export class NodeClient {
     return { noiseMultiplier: dp.noiseMultiplier, clipNorm: dp.clipNorm, samplingRate: 1, delta: this.config.policy.privacy.delta, rounds: manifest.spec.rounds, noisePlacement: dp.placement };
   }
 
-  private approved(task: TrainTaskBody | EvaluateTaskBody): boolean {
+  private approved(task: TrainTaskBody | EvaluateTaskBody | StatisticsTaskBody): boolean {
     this.auditNewDecisions();
     const settings = this.dpSettings(task.manifest);
     if (settings) {
@@ -490,11 +527,17 @@ export class NodeClient {
   }
 
   /** Tasks run one at a time, in arrival order. */
-  private enqueue(event: string, fn: () => void): void {
-    this.queue = this.queue.then(() => new Promise<void>((done) => setImmediate(() => {
-      this.guard(event, fn);
-      done();
-    })));
+  /** Runs tasks one at a time, in arrival order; a long training yields to the event loop between batches. */
+  private enqueue(event: string, fn: () => void | Promise<void>): void {
+    this.queue = this.queue.then(() => new Promise<void>((done) => setImmediate(() => void this.guardAsync(event, fn).then(done))));
+  }
+
+  private async guardAsync(event: string, fn: () => void | Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.reportFailure(event, err);
+    }
   }
 
   /** Nothing a coordinator (or an impostor) sends can crash the node: refusals are logged. */
@@ -502,6 +545,12 @@ export class NodeClient {
     try {
       fn();
     } catch (err) {
+      this.reportFailure(event, err);
+    }
+  }
+
+  private reportFailure(event: string, err: unknown): void {
+    {
       if (err instanceof ProtocolError) {
         this.logger.warn('message.rejected', { event, code: err.code, message: err.message });
         this.record('input.rejected', { event, code: err.code });

@@ -37,8 +37,12 @@ export interface DataSourceConfig {
   dataset: DatasetName;
   /** Folder holding the data set's files. */
   path: string;
-  /** For Fed-Heart-Disease: which hospital's file this node holds. */
+  /** Which site of the data set this node holds (a hospital, an ICU type, a partition index). */
   center: string;
+  /** How a single-file data set is divided among sites (BreastMNIST: `even` or `skewed`). */
+  partition?: string;
+  /** Seed of the site's train/validation/test split; default 42. */
+  seed?: number;
 }
 
 export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'native', 'wasm', 'cpu'];
@@ -137,7 +141,13 @@ export function parseNodeConfig(raw: unknown, path: string): NodeConfig {
     coordinatorSigningPublicKey: str(obj, 'coordinatorSigningPublicKey'),
     identityFile: resolve(base, str(obj, 'identityFile')),
     enrolmentToken: typeof token === 'string' && token.length > 0 ? token : null,
-    data: { dataset: dataset as DatasetName, path: resolve(base, str(d, 'path', 'data.')), center: str(d, 'center', 'data.') },
+    data: {
+      dataset: dataset as DatasetName,
+      path: resolve(base, str(d, 'path', 'data.')),
+      center: str(d, 'center', 'data.'),
+      ...(d['partition'] !== undefined ? { partition: str(d, 'partition', 'data.') } : {}),
+      ...(d['seed'] !== undefined ? { seed: int(d, 'seed', 42, 0, 2 ** 31 - 1, 'data.') } : {}),
+    },
     policy: {
       autoApprove: parseAutoApprove(p['autoApprove'], fail),
       minCohortSize: int(p, 'minCohortSize', DEFAULT_POLICY.minCohortSize, 1, 1_000_000, 'policy.'),

@@ -42,7 +42,8 @@ export async function startNode(config: NodeConfig, logger: Logger = new JsonLin
     autoApprove: config.policy.autoApprove ? { ...config.policy.autoApprove } : null,
   });
   const data = loadLocalData(config.data);
-  logger.info('data.loaded', { dataset: data.dataset, trainExamples: data.train.n, testExamples: data.test.n, features: data.featureCount });
+  // Split sizes only: never a value, a record id or anything else about a patient.
+  logger.info('data.loaded', { dataset: data.dataset.dataset, site: data.siteName, ...data.site.sizes });
   const client = new NodeClient(config, identity, new LocalTrainer(data, config.name), logger, backend.name, audit);
   client.markDecisionsAudited(alreadyAudited);
   void client.start();
