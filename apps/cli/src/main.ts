@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { AdminClient } from '@medfed/coordinator-api';
 import { STRATEGIES, StrategyName } from '@medfed/protocol';
@@ -345,10 +346,43 @@ export function buildCli(): Command {
       if (!result.ok) process.exitCode = 1;
     });
 
+  // ---- external validation ----
+  program
+    .command('evaluate')
+    .description("evaluate a saved global model on another data folder of the study's format: the same per-site, pooled and worst-site metrics")
+    .requiredOption('--study <name>', 'the study the model was trained in')
+    .requiredOption('--model <dir>', 'folder written by demo --save-model (model.json + weights.bin)')
+    .requiredOption('--data <dir>', "data folder of the study's format")
+    .option('--sites <names>', 'comma-separated sites of the data set (default: all of the study)')
+    .option('--min-cohort <n>', 'aggregates over fewer patients are not reported', int('min-cohort'), 10)
+    .option('--json <file>', 'also write the metrics as JSON')
+    .action(async (o: { study: string; model: string; data: string; sites?: string; minCohort: number; json?: string }) => {
+      const { studyDefinition, datasetDefinition, evaluateSavedModel } = await import('@medfed/studies');
+      const { initBackend } = await import('@medfed/models');
+      const { formatEvaluation } = await demo();
+      await initBackend('auto');
+      const study = studyDefinition(o.study);
+      const result = await evaluateSavedModel({
+        study,
+        dataset: datasetDefinition(study.dataset),
+        modelDir: resolve(o.model),
+        dataDir: resolve(o.data),
+        ...(o.sites ? { sites: o.sites.split(',').map((x) => x.trim()) } : {}),
+        minCohort: o.minCohort,
+      });
+      process.stdout.write(formatEvaluation(result, study.headlineMetric) + '\n');
+      if (o.json) writeFileSync(o.json, JSON.stringify(result, null, 2) + '\n');
+    });
+
   // ---- demo ----
   program
     .command('demo')
-    .description('run the whole federation on this machine: a coordinator and 4 hospital nodes on Fed-Heart-Disease')
+    .description('run the whole federation on this machine: a coordinator and one node process per hospital (default: 4 hospitals, Fed-Heart-Disease)')
+    .option('--study <name>', 'run one of the studies: heart-disease, breast-ultrasound, icu-mortality, diabetes-treatment, tox21-gan')
+    .addOption(new Option('--size <size>', "with --study: the study's demo configuration, or the small one the tests use").choices(['full', 'fast']).default('full'))
+    .option('--partition <name>', 'with --study breast-ultrasound: how the images are divided among the sites (even, skewed)')
+    .option('--save-model <dir>', 'with --study: save the chosen global model (TensorFlow.js weights manifest + preprocessing statistics) here')
+    .option('--no-baselines', 'with --study: skip the local-only and centralised baselines')
     .option('--json <file>', 'also write the summary as JSON')
     .option('--workdir <dir>', 'keep every process state and logs under this folder')
     .option('--rounds <n>', 'number of federated rounds', int('rounds'))
@@ -361,8 +395,12 @@ export function buildCli(): Command {
       if (!(e > 0) || !Number.isFinite(e)) throw new InvalidArgumentError(`--dp-epsilon must be a positive number, got ${v}`);
       return e;
     })
-    .action(async (o: { json?: string; workdir?: string; rounds?: number; seed?: number; data?: string; strategy: StrategyName; dpEpsilon?: number; secagg: boolean }) => {
-      const { runHeartDemo } = await demo();
+    .action(async (o: { study?: string; size: 'full' | 'fast'; partition?: string; saveModel?: string; baselines: boolean; json?: string; workdir?: string; rounds?: number; seed?: number; data?: string; strategy: StrategyName; dpEpsilon?: number; secagg: boolean }) => {
+      const { runHeartDemo, runStudyDemo } = await demo();
+      if (o.study && o.study !== 'heart-disease') {
+        await runStudyDemo({ study: o.study, size: o.size, partition: o.partition, saveModelDir: o.saveModel, skipBaselines: !o.baselines, jsonPath: o.json, workdir: o.workdir, dataDir: o.data });
+        return;
+      }
       await runHeartDemo({ jsonPath: o.json, workdir: o.workdir, rounds: o.rounds, seed: o.seed, dataDir: o.data, strategy: o.strategy, dpEpsilon: o.dpEpsilon, secureAggregation: o.secagg });
     });
 

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { AdminClient, bootstrapCoordinator, initCoordinator, loadCoordinatorConfig, RunningCoordinator } from '@medfed/coordinator-api';
 import { EngineEvent, EvaluationMetrics, TrainingMetrics } from '@medfed/coordinator-core';
@@ -13,6 +13,8 @@ import { readAuditLog } from '@medfed/audit';
 import type { StudySpec } from '@medfed/protocol';
 import { HEART_BASELINE_EPOCHS, HEART_BASELINE_TRAINING, heartDemoStudy } from './heart-study';
 import { NodeProcess, REPO_ROOT, spawnNodeProcess, stopNodeProcesses } from './node-processes';
+import { DemoError, bytesSentFromLog, readNodeFacts, round4, waitForNodes } from './demo-federation';
+
 
 /** Options of `medfed demo`. */
 export interface HeartDemoOptions {
@@ -35,16 +37,6 @@ export interface HeartDemoOptions {
   /** Where progress lines go. Default: stdout. */
   print?: (line: string) => void;
 }
-
-/** The demo failed; says at which step and where to look. */
-export class DemoError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DemoError';
-  }
-}
-
-const round4 = (x: number | null): number | null => (x === null ? null : Math.round(x * 10000) / 10000);
 
 /**
  * The main job on the embedded default: a coordinator (SQLite in the work folder) and four hospital
@@ -153,18 +145,6 @@ export async function runHeartDemo(options: HeartDemoOptions = {}): Promise<Demo
   }
 }
 
-async function waitForNodes(admin: AdminClient, nodes: readonly NodeProcess[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const dead = nodes.find((n) => n.child.exitCode !== null);
-    if (dead) throw new DemoError(`node ${dead.name} exited with code ${dead.child.exitCode} before connecting; see ${dead.logPath}`);
-    const connected = (await admin.listNodes()).filter((n) => n.connected).length;
-    if (connected === nodes.length) return;
-    if (Date.now() > deadline) throw new DemoError(`only ${connected} of ${nodes.length} nodes connected within ${timeoutMs / 1000} s; see the logs folder`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 function watchStudy(running: RunningCoordinator, studyId: string, rounds: number, history: DemoRound[], print: (line: string) => void): Promise<void> {
   return new Promise((resolveDone, rejectDone) => {
     let trainLoss: number | null = null;
@@ -192,39 +172,6 @@ function watchStudy(running: RunningCoordinator, studyId: string, rounds: number
     };
     running.coordinator.engine.on('event', onEvent);
   });
-}
-
-/** What a node process logged about itself at start: its backend and the size of its training split. */
-function readNodeFacts(logPath: string): { backend?: string; trainExamples?: number } {
-  const facts: { backend?: string; trainExamples?: number } = {};
-  for (const line of readFileSync(logPath, 'utf8').split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      const entry = JSON.parse(line) as { event?: string; backend?: string; trainExamples?: number };
-      if (entry.event === 'node.starting' && entry.backend) facts.backend = entry.backend;
-      if (entry.event === 'data.loaded' && typeof entry.trainExamples === 'number') facts.trainExamples = entry.trainExamples;
-    } catch {
-      continue;
-    }
-  }
-  return facts;
-}
-
-/** Every byte a node put on the wire, from its own log of the frames it sent (optionally: for one study, plus its hellos). */
-export function bytesSentFromLog(logPath: string, studyId?: string): number {
-  let total = 0;
-  for (const line of readFileSync(logPath, 'utf8').split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      const entry = JSON.parse(line) as { event?: string; bytes?: number; studyId?: string | null };
-      if (studyId !== undefined && entry.studyId !== studyId && entry.studyId !== null) continue;
-      if (entry.event === 'frame.sent' && typeof entry.bytes === 'number') total += entry.bytes;
-    } catch {
-      // A line cut short by a killed process is not a frame record; skip it.
-      continue;
-    }
-  }
-  return total;
 }
 
 function runBaselines(dataDir: string, seed: number, print: (line: string) => void): DemoSummary['baselines'] {

@@ -10,3 +10,4 @@ export * from './wasm-kernels.util';
 export * from './federated-model';
 export * from './tabular.family';
 import './model-families';
+export * from './model-artifact';

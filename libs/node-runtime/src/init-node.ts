@@ -3,6 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import { createIdentityFiles, keyFingerprint, toBase64 } from '@medfed/crypto';
 import { DEFAULT_POLICY, NodeConfigError, LocalPolicy } from './node-config';
 import { BackendPreference } from '@medfed/models';
+import type { DatasetName } from '@medfed/protocol';
 
 /** What `initNode` needs to know about the hospital and its coordinator. */
 export interface InitNodeOptions {
@@ -12,6 +13,10 @@ export interface InitNodeOptions {
   coordinatorSigningPublicKey: string;
   dataPath: string;
   center: string;
+  /** The data set this node holds; default fed-heart-disease. */
+  dataset?: DatasetName;
+  /** How a single-file data set is divided among sites (BreastMNIST: even or skewed). */
+  partition?: string;
   enrolmentToken?: string;
   backend?: BackendPreference;
   policy?: Partial<LocalPolicy>;
@@ -43,8 +48,14 @@ export function initNode(dir: string, options: InitNodeOptions): InitializedNode
     coordinatorSigningPublicKey: options.coordinatorSigningPublicKey,
     identityFile: 'identity.json',
     ...(options.enrolmentToken ? { enrolmentToken: options.enrolmentToken } : {}),
-    data: { dataset: 'fed-heart-disease', path: relative(root, resolve(options.dataPath)) || '.', center: options.center },
-    policy: { ...DEFAULT_POLICY, ...options.policy },
+    data: {
+      dataset: options.dataset ?? 'fed-heart-disease',
+      path: relative(root, resolve(options.dataPath)) || '.',
+      center: options.center,
+      ...(options.partition ? { partition: options.partition } : {}),
+    },
+    // By default a node only takes part in studies of the data set it holds.
+    policy: { ...DEFAULT_POLICY, allowedDatasets: [options.dataset ?? 'fed-heart-disease'], ...options.policy },
     backend: options.backend ?? 'auto',
     stateDir: 'state',
   };

@@ -6,3 +6,4 @@ export * from './study-simulation';
 export * from './study-registry';
 export * from './heart-disease.dataset';
 export * from './tabular-examples.util';
+export * from './saved-model-evaluation';
