@@ -42,7 +42,7 @@ describe('evaluate results with score histograms', () => {
     expect(problem({ ...base, scores: [{ group: 'model', histograms: [histogram([1, 1], [1, 1])] }], rates: [{ name: 'recall@3', count: 13, total: 12 }] })).toMatch(/rates.0.count: must not exceed total/);
     expect(problem({ ...base, scores: [{ group: 'Model!', histograms: [histogram([1, 1], [1, 1])] }] })).toMatch(/scores.0.group: must be 1-32 chars/);
     expect(problem({ studyId: 'study-1', round: 2, modelVersion: 2, suppressed: true, numExamples: 3, scores: [{ group: 'model', histograms: [histogram([1, 1], [1, 0])] }] })).toMatch(
-      /scores must be absent when suppressed is true/,
+      /scores: must be absent when suppressed is true/,
     );
   });
 });
