@@ -308,6 +308,13 @@ describe('Coordinator rounds', () => {
     expect(() => coordinator.studies.create(tinyStudySpec({ strategy: 'krum', minSites: 2 }))).toThrow('2f + 2');
   });
 
+  it('refuses an architecture its model family cannot build, naming it', () => {
+    const { coordinator } = makeCoordinator();
+    expect(() => coordinator.studies.create(tinyStudySpec({ model: { family: 'logistic-regression', inputDim: 2, outputs: 3 } }))).toThrow(
+      'model: ModelSpec.outputs must be 1 for logistic-regression, got 3',
+    );
+  });
+
   it('resumes an open round after a restart on the same SQLite file, without losing a contribution', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'medfed-resume-'));
     try {

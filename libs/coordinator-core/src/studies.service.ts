@@ -1,5 +1,6 @@
 import { StudySpec, validateStudySpec } from '@medfed/protocol';
 import { randomBytes } from '@medfed/crypto';
+import { modelFamily } from '@medfed/models';
 import { CoordinatorStore, RoundRecord, StudyRecord, SiteEventRecord, ModelVersionRecord } from '@medfed/coordinator-store';
 import { CoordinatorError } from './coordinator-errors';
 import { CoordinatorLogger } from './coordinator-logger';
@@ -15,6 +16,15 @@ export interface StudyStatus {
   /** The version with the lowest pooled validation loss (test loss when the sites have no validation split). */
   bestModelVersion: { version: number; pooledMeanLoss: number; pooledAccuracy: number | null; selectionLoss: number; selectedOn: 'validation' | 'test' } | null;
   events: SiteEventRecord[];
+}
+
+/** Refuses an architecture its model family cannot build, before any site is asked to approve it. */
+function checkModelFits(spec: StudySpec): void {
+  try {
+    modelFamily(spec.model.family).validate(spec.model);
+  } catch (err) {
+    throw new CoordinatorError('INVALID_STUDY', `model: ${(err as Error).message}`);
+  }
 }
 
 /** Refuses a spec whose strategy cannot do what it asks. */
@@ -72,6 +82,7 @@ export class StudiesService {
   create(plainSpec: unknown): StudyRecord {
     const spec: StudySpec = validateStudySpec(plainSpec);
     checkStrategyFits(spec);
+    checkModelFits(spec);
     const slug = spec.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'study';
     const id = `${slug}-${Buffer.from(randomBytes(3)).toString('hex')}`;
     const at = this.now();
