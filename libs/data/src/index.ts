@@ -9,3 +9,4 @@ export * from './breastmnist.loader';
 export * from './physionet.loader';
 export { mulberry32, shuffleInPlace, apportion } from './seeded-shuffle.util';
 export * from './example-set.types';
+export * from './diabetes.loader';

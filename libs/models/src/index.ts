@@ -8,6 +8,7 @@ export * from './baselines.runner';
 export * from './heart-disease-study.config';
 export * from './wasm-kernels.util';
 export * from './federated-model';
+export * from './autoencoder.model';
 export * from './tabular.family';
 import './model-families';
 export * from './model-artifact';

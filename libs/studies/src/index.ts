@@ -7,3 +7,5 @@ export * from './study-registry';
 export * from './heart-disease.dataset';
 export * from './tabular-examples.util';
 export * from './saved-model-evaluation';
+export * from './diabetes-treatment.dataset';
+export * from './diabetes-treatment.study';

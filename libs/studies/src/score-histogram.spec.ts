@@ -1,4 +1,5 @@
 import {
+  binCentre,
   addHistograms,
   bestMinSePpvThreshold,
   exactAuc,
@@ -11,17 +12,24 @@ import {
 } from './score-histogram';
 
 describe('score histograms', () => {
-  it('bins probabilities with 1.0 in the last bin', () => {
-    expect([0, 0.004, 0.01, 0.5, 0.999, 1].map((p) => scoreBin(p))).toEqual([0, 0, 1, 50, 99, 99]);
+  it('bins probabilities equally in logit, with 0.5 on the middle boundary and the ends saturating', () => {
+    // bin = ⌊(logit(p) + 8) / 16 · 200⌋: logit(0.01) = −4.595 → 42; logit(0.7) = 0.847 → 110
+    expect([0, 1e-6, 0.01, 0.4999, 0.5, 0.7, 0.999999, 1].map((p) => scoreBin(p))).toEqual([0, 0, 42, 99, 100, 110, 199, 199]);
+    expect(binCentre(100)).toBeCloseTo(1 / (1 + Math.exp(-0.04)), 12);
+  });
+
+  it('tells apart rare-outcome scores that all lie below 0.01', () => {
+    const [h] = scoreHistograms(new Float32Array([0.008, 0.006, 0.002, 0.001]), new Float32Array([1, 1, 0, 0]), 1);
+    expect(histogramAuc(h)).toBe(1);
   });
 
   it('skips missing labels and counts each output separately', () => {
     const probs = new Float32Array([0.905, 0.205, 0.105, 0.705]);
     const labels = new Float32Array([1, Number.NaN, 0, 1]);
     const [a, b] = scoreHistograms(probs, labels, 2);
-    expect(a.positives[90]).toBe(1);
-    expect(a.negatives[10]).toBe(1);
-    expect(b.positives[70]).toBe(1);
+    expect(a.positives[scoreBin(0.905)]).toBe(1);
+    expect(a.negatives[scoreBin(0.105)]).toBe(1);
+    expect(b.positives[scoreBin(0.705)]).toBe(1);
     expect(b.negatives.reduce((s, v) => s + v, 0)).toBe(0);
   });
 
@@ -33,9 +41,9 @@ describe('score histograms', () => {
   });
 
   it('counts ties within a bin as half', () => {
-    const [h] = scoreHistograms(new Float32Array([0.512, 0.517]), new Float32Array([1, 0]), 1);
+    const [h] = scoreHistograms(new Float32Array([0.502, 0.507]), new Float32Array([1, 0]), 1);
     expect(histogramAuc(h)).toBe(0.5);
-    expect(exactAuc([0.512, 0.517], [1, 0])).toBe(0);
+    expect(exactAuc([0.502, 0.507], [1, 0])).toBe(0);
   });
 
   it('adds across sites to the histogram of the pooled examples', () => {
@@ -50,20 +58,21 @@ describe('score histograms', () => {
   it('computes sensitivity, PPV and the best min(Se, PPV) threshold', () => {
     const [h] = scoreHistograms(new Float32Array([0.905, 0.605, 0.355, 0.805, 0.305, 0.105]), new Float32Array([1, 1, 1, 0, 0, 0]), 1);
     // At 0.5: TP 2 (0.9, 0.6), FP 1 (0.8), FN 1 → Se 2/3, PPV 2/3.
-    expect(sensitivityPredictivity(h, 50)).toEqual({ sensitivity: 2 / 3, ppv: 2 / 3, minSePpv: 2 / 3 });
+    expect(sensitivityPredictivity(h, scoreBin(0.5))).toEqual({ sensitivity: 2 / 3, ppv: 2 / 3, minSePpv: 2 / 3 });
     // Calling 0.35 and above positive: TP 3, FP 1 → Se 1, PPV 3/4, the best min of any threshold.
     const best = bestMinSePpvThreshold(h);
     expect(sensitivityPredictivity(h, best).minSePpv).toBeCloseTo(3 / 4, 12);
     expect(histogramAccuracy(h)).toBeCloseTo(4 / 6, 12);
   });
 
-  it('measures calibration error: 0 for calibrated bins, 0.4 for a confident wrong model', () => {
-    // 10 examples at 0.25 with 2.5 positive on average is impossible; use 0.05 bins exactly: 20 at p≈0.205 with 4 positives → |0.2−0.205|.
-    const probs = new Float32Array(20).fill(0.201);
+  it('measures calibration error against the bin centre: near 0 for a calibrated bin, about 0.4 for a confident wrong model', () => {
+    // 20 examples at p = 0.2 with 4 positives: observed 0.2, predicted the centre of 0.2's bin.
+    const probs = new Float32Array(20).fill(0.2);
     const labels = new Float32Array(20).map((_, i) => (i < 4 ? 1 : 0));
     const [calibrated] = scoreHistograms(probs, labels, 1);
-    expect(expectedCalibrationError(calibrated)).toBeCloseTo(0.005, 10);
-    const [wrong] = scoreHistograms(new Float32Array(10).fill(0.905), new Float32Array(10).fill(0).map((_, i) => (i < 5 ? 1 : 0)), 1);
-    expect(expectedCalibrationError(wrong)).toBeCloseTo(0.405, 10);
+    expect(expectedCalibrationError(calibrated)).toBeCloseTo(Math.abs(0.2 - binCentre(scoreBin(0.2))), 12);
+    expect(expectedCalibrationError(calibrated)).toBeLessThan(0.02);
+    const [wrong] = scoreHistograms(new Float32Array(10).fill(0.9), new Float32Array(10).fill(0).map((_, i) => (i < 5 ? 1 : 0)), 1);
+    expect(expectedCalibrationError(wrong)).toBeCloseTo(binCentre(scoreBin(0.9)) - 0.5, 12);
   });
 });

@@ -4,8 +4,14 @@
  * Each site counts its positive and negative examples per probability bin; histograms add across sites.
  */
 
-/** Bins over [0, 1]; 100 keeps the AUC within 0.005 of the exact value (ties inside a bin count half). */
-export const SCORE_BINS = 100;
+/**
+ * Bins per histogram. They are equally spaced in logit(p) over [−SCORE_LOGIT_RANGE, +SCORE_LOGIT_RANGE], so rare
+ * outcomes whose probabilities all lie below 0.01 are still told apart (equal-width bins would put them all
+ * in bin 0 and report AUC 0.5); ties inside a bin count half.
+ */
+export const SCORE_BINS = 200;
+/** The logit range the bins cover: p from 0.00034 to 0.99966; beyond it, the end bins. */
+export const SCORE_LOGIT_RANGE = 8;
 
 /** Positive and negative example counts per probability bin, for one binary output. */
 export interface ScoreHistogram {
@@ -13,9 +19,19 @@ export interface ScoreHistogram {
   negatives: number[];
 }
 
-/** The bin of probability `p`: ⌊p·bins⌋, with p = 1 in the last bin. */
+/** The bin of probability `p`, equally spaced in logit; p ≥ 0.5 falls in the upper half exactly. */
 export function scoreBin(p: number, bins = SCORE_BINS): number {
-  return Math.min(bins - 1, Math.max(0, Math.floor(p * bins)));
+  if (!(p > 0)) return 0;
+  if (!(p < 1)) return bins - 1;
+  const logit = Math.log(p) - Math.log1p(-p);
+  const position = ((logit + SCORE_LOGIT_RANGE) / (2 * SCORE_LOGIT_RANGE)) * bins;
+  return Math.min(bins - 1, Math.max(0, Math.floor(position)));
+}
+
+/** The probability at the centre (in logit) of bin `b`. */
+export function binCentre(b: number, bins = SCORE_BINS): number {
+  const logit = -SCORE_LOGIT_RANGE + ((b + 0.5) * 2 * SCORE_LOGIT_RANGE) / bins;
+  return 1 / (1 + Math.exp(-logit));
 }
 
 /**
@@ -110,24 +126,27 @@ export function bestMinSePpvThreshold(h: ScoreHistogram): number {
 
 /**
  * Expected calibration error over `groups` equal-width probability groups: Σ_g (n_g/n)·|observed rate − mean
- * predicted|, the mean prediction of a group taken at its bins' centres (within half a bin of the exact value).
+ * predicted|; each bin joins the group of its centre, and its examples are taken at that centre (the bins
+ * are narrow in probability where examples crowd, at most 0.04 wide around p = 0.5).
  */
 export function expectedCalibrationError(h: ScoreHistogram, groups = 10): number | null {
   const bins = h.positives.length;
   const n = total(h.positives) + total(h.negatives);
   if (n === 0) return null;
+  const count = new Array<number>(groups).fill(0);
+  const positives = new Array<number>(groups).fill(0);
+  const predicted = new Array<number>(groups).fill(0);
+  for (let b = 0; b < bins; b++) {
+    const centre = binCentre(b, bins);
+    const g = Math.min(groups - 1, Math.floor(centre * groups));
+    const inBin = h.positives[b] + h.negatives[b];
+    count[g] += inBin;
+    positives[g] += h.positives[b];
+    predicted[g] += inBin * centre;
+  }
   let ece = 0;
   for (let g = 0; g < groups; g++) {
-    let count = 0;
-    let positives = 0;
-    let predicted = 0;
-    for (let b = Math.floor((g * bins) / groups); b < Math.floor(((g + 1) * bins) / groups); b++) {
-      const inBin = h.positives[b] + h.negatives[b];
-      count += inBin;
-      positives += h.positives[b];
-      predicted += inBin * ((b + 0.5) / bins);
-    }
-    if (count > 0) ece += (count / n) * Math.abs(positives / count - predicted / count);
+    if (count[g] > 0) ece += (count[g] / n) * Math.abs(positives[g] / count[g] - predicted[g] / count[g]);
   }
   return ece;
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createModel, initBackend } from '@medfed/models';
 
 import { heartDiseaseDataset, heartDiseaseStudy } from './heart-disease.dataset';
-import { exactAuc } from './score-histogram';
+import { SCORE_BINS, exactAuc } from './score-histogram';
 import { evaluateSite, lossSumOf } from './site-evaluation';
 import type { DatasetDefinition } from './study-definition';
 import { combineEvaluations } from './study-metrics';
@@ -41,8 +41,8 @@ describe('site evaluation on real data (Fed-Heart-Disease)', () => {
     const correct = Array.from(probabilities).filter((p, i) => (p >= 0.5 ? 1 : 0) === splits.test.labels.data[i]).length;
     expect(body.numCorrect).toBe(correct);
     expect(body.lossSum).toBeCloseTo(lossSumOf(probabilities, splits.test.labels.data, 1), 6);
-    // Nothing in the body is a per-patient value: every array is a histogram of 100 counts.
-    expect(body.scores?.[0].histograms[0].positives).toHaveLength(100);
+    // Nothing in the body is a per-patient value: every array is a histogram of SCORE_BINS counts.
+    expect(body.scores?.[0].histograms[0].positives).toHaveLength(SCORE_BINS);
     expect(tf.memory().numTensors).toBe(before);
   });
 

@@ -7,6 +7,7 @@ import {
   expectedCalibrationError,
   histogramAccuracy,
   histogramAuc,
+  scoreBin,
   sensitivityPredictivity,
 } from './score-histogram';
 import type { SiteEvaluationBody } from './site-evaluation';
@@ -57,7 +58,7 @@ export interface StudyMetrics {
   /** Σ validation loss / Σ validation examples: what early stopping watches; null when no site reported validation. */
   validationLoss: number | null;
   validationExamples: number;
-  /** The threshold bin (of 100) chosen on pooled validation for min(Se, PPV). */
+  /** The threshold bin (of SCORE_BINS, logit-spaced) chosen on pooled validation for min(Se, PPV); p ≥ 0.5 without validation. */
   thresholdBin: number;
 }
 
@@ -139,7 +140,7 @@ export function combineEvaluations(inputs: readonly SiteEvaluationInput[], headl
   const validationExamples = validations.reduce((t, v) => t + v.numExamples, 0);
   const validationLoss = validationExamples > 0 ? validations.reduce((t, v) => t + v.lossSum, 0) / validationExamples : null;
   const validationModel = addGroups(validations.map((v) => v.scores)).get('model');
-  const thresholdBin = validationModel && validationModel.length > 0 ? bestMinSePpvThreshold(validationModel[0]) : 50;
+  const thresholdBin = validationModel && validationModel.length > 0 ? bestMinSePpvThreshold(validationModel[0]) : scoreBin(0.5);
 
   const sites: SiteFigures[] = inputs.map((s) => {
     if (s.body.suppressed) {

@@ -2,14 +2,16 @@ import type { DatasetName } from '@medfed/protocol';
 
 import { heartDiseaseDataset, heartDiseaseStudy } from './heart-disease.dataset';
 import type { DatasetDefinition, StudyDefinition } from './study-definition';
+import { diabetesDataset } from './diabetes-treatment.dataset';
+import { diabetesTreatmentStudy } from './diabetes-treatment.study';
 
 /** No study or data set is known under the requested name. */
 export class UnknownStudyError extends Error {
   override readonly name = 'UnknownStudyError';
 }
 
-const DATASET_DEFINITIONS: readonly DatasetDefinition[] = [heartDiseaseDataset];
-const STUDY_DEFINITIONS: readonly StudyDefinition[] = [heartDiseaseStudy];
+const DATASET_DEFINITIONS: readonly DatasetDefinition[] = [heartDiseaseDataset, diabetesDataset];
+const STUDY_DEFINITIONS: readonly StudyDefinition[] = [heartDiseaseStudy, diabetesTreatmentStudy];
 
 /** The studies this build can run, by name. */
 export function listStudies(): readonly StudyDefinition[] {
