@@ -50,6 +50,11 @@ export class NodesGateway implements OnGatewayConnection, OnGatewayDisconnect {
     this.coordinator.frames.handle(this.context(socket), Events.EvaluateResult, frame);
   }
 
+  @SubscribeMessage(Events.StatisticsResult)
+  onStatisticsResult(@ConnectedSocket() socket: Socket, @MessageBody() frame: unknown): void {
+    this.coordinator.frames.handle(this.context(socket), Events.StatisticsResult, frame);
+  }
+
   @SubscribeMessage(Events.SecAggUp)
   onSecAggUp(@ConnectedSocket() socket: Socket, @MessageBody() frame: unknown): void {
     this.coordinator.frames.handle(this.context(socket), Events.SecAggUp, frame);

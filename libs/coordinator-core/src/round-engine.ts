@@ -254,7 +254,10 @@ export class RoundEngine extends EventEmitter {
       const rounds = this.store.listRounds(study.id);
       const last = rounds[rounds.length - 1];
       if (!last || last.state !== 'collecting' || !last.participants.includes(nodeId)) continue;
-      const answered = this.store.listContributions(study.id, last.round, last.kind).some((c) => c.nodeId === nodeId);
+      // Under secure aggregation a collecting round's contributions are those of a session lost in a
+      // restart: the restarted session needs every site again.
+      const secure = last.kind === 'train' && study.spec.secureAggregation !== undefined;
+      const answered = !secure && this.store.listContributions(study.id, last.round, last.kind).some((c) => c.nodeId === nodeId);
       if (!answered) this.sendTask(study, last, nodeId);
     }
   }
@@ -343,6 +346,7 @@ export class RoundEngine extends EventEmitter {
         ...(body.scores ? { scores: body.scores } : {}),
         ...(body.rates ? { rates: body.rates } : {}),
         ...(body.validation ? { validation: body.validation } : {}),
+        ...(body.importance ? { importance: body.importance } : {}),
       });
     }
     this.addContribution(
@@ -878,8 +882,11 @@ export class RoundEngine extends EventEmitter {
       return layer;
     });
     const receivedAt = this.now();
+    // A session that ran before a coordinator restart may have recorded its sites already.
+    const recorded = new Set(this.store.listContributions(study.id, round.round, 'train').map((c) => c.nodeId));
     this.store.transaction(() => {
       for (const m of masked) {
+        if (recorded.has(m.nodeId)) continue;
         this.store.addContribution({
           studyId: study.id,
           round: round.round,

@@ -35,6 +35,8 @@ export interface StudyFigures {
   pooled: { auc: number | null; accuracy: number | null; minSePpv: number | null; sensitivity: number | null; ppv: number | null; calibrationError: number | null; aucPerOutput: (number | null)[]; groups: Record<string, number | null>; rates: Record<string, number> };
   meanSite: { auc: number | null; accuracy: number | null; minSePpv: number | null };
   worstSite: { name: string; metric: string; value: number } | null;
+  /** Permutation importance pooled over the sites (mean loss increase), the ten largest; empty when the data set has none. */
+  importance: { feature: string; meanLossIncrease: number }[];
 }
 
 /** The `--json` summary of a study demo. */
@@ -61,7 +63,7 @@ export interface StudyDemoSummary {
   workdir: string;
 }
 
-function figures(m: StudyMetrics): StudyFigures {
+function figures(m: StudyMetrics, featureNames: readonly string[] = []): StudyFigures {
   const rates = (f: EvaluationFigures) => Object.fromEntries(Object.entries(f.rates).map(([k, v]) => [k, round4(v.rate) ?? 0]));
   return {
     sites: m.sites.map((s) => ({
@@ -87,6 +89,10 @@ function figures(m: StudyMetrics): StudyFigures {
     },
     meanSite: { auc: round4(m.meanSite.auc), accuracy: round4(m.meanSite.accuracy), minSePpv: round4(m.meanSite.minSePpv) },
     worstSite: m.worstSite ? { ...m.worstSite, value: round4(m.worstSite.value) ?? 0 } : null,
+    importance: (m.importance ?? [])
+      .map((v, j) => ({ feature: featureNames[j] ?? `feature ${j}`, meanLossIncrease: round4(v) ?? 0 }))
+      .sort((a, b) => b.meanLossIncrease - a.meanLossIncrease)
+      .slice(0, 10),
   };
 }
 
@@ -179,7 +185,7 @@ export async function runStudyDemo(options: StudyDemoOptions): Promise<StudyDemo
       federatedStatistics: spec.preprocessing?.federatedStatistics === true,
       rounds: { planned: spec.rounds, run: roundsRun, chosen: chosenRound, chosenOn: spec.earlyStopping && best ? best.selectedOn : 'last' },
       headlineMetric: study.headlineMetric,
-      federated: figures(metrics),
+      federated: figures(metrics, dataset.importanceAxis?.names),
       baselines,
       history,
       backend: String(running.store.listContributions(created.id, 1, 'train')[0]?.metrics['backend'] ?? 'see the node logs'),
@@ -267,6 +273,9 @@ export function formatStudySummary(s: StudyDemoSummary): string {
   lines.push(`${'mean of sites'.padEnd(14)}${''.padStart(8)}${cell(s.federated.meanSite[metric], 13)}${cell(s.baselines?.local.meanSite[metric])}${cell(s.baselines?.centralised.meanSite[metric])}`);
   if (s.federated.worstSite) lines.push(`worst site: ${s.federated.worstSite.name} (${s.federated.worstSite.metric} ${s.federated.worstSite.value.toFixed(3)})`);
   for (const [group, auc] of Object.entries(s.federated.pooled.groups)) lines.push(`pooled AUC of '${group}': ${cell(auc, 0)}`);
+  if (s.federated.importance.length > 0) {
+    lines.push(`permutation importance (mean loss increase, all sites): ${s.federated.importance.slice(0, 5).map((f) => `${f.feature} ${f.meanLossIncrease.toFixed(3)}`).join(', ')}`);
+  }
   for (const [name, rate] of Object.entries(s.federated.pooled.rates)) {
     lines.push(`${name}: federated ${rate.toFixed(3)}${s.baselines ? `, local ${cell(s.baselines.local.pooled.rates[name], 0)}, centralised ${cell(s.baselines.centralised.pooled.rates[name], 0)}` : ''}`);
   }

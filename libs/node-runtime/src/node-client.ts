@@ -335,7 +335,7 @@ export class NodeClient {
       this.failTask(task.studyId, task.round, err);
       return;
     }
-    this.record('statistics.sent', { ...where, numExamples: body.numExamples, suppressed: body.suppressed, features: body.count?.length ?? 0 });
+    this.record('statistics.sent', { ...where, numExamples: body.numExamples, suppressed: body.suppressed, featureCount: body.count?.length ?? 0 });
     this.send<StatisticsResultBody>(MessageKind.StatisticsResult, task.studyId, task.round, body);
     this.logger.info('task.statistics', { ...where, suppressed: body.suppressed, numExamples: body.numExamples });
   }

@@ -187,6 +187,7 @@ export function createDiabetesDataset(options: DiabetesDatasetOptions = {}): Dat
     sites: DIABETES_SITES,
     outputNames: DIABETES_MEDICATIONS,
     featureNames: DIABETES_FEATURES,
+    importanceAxis: { inputs: ['x'], names: DIABETES_FEATURES },
     load(source: SiteSource): LoadedSite {
       if (!(DIABETES_SITES as readonly string[]).includes(source.site)) {
         throw new UnknownDiabetesSiteError(`diabetes-130 has no site ${JSON.stringify(source.site)}; the sites are ${DIABETES_SITES.join(', ')}`);

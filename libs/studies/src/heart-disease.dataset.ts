@@ -15,6 +15,7 @@ export const heartDiseaseDataset: DatasetDefinition = {
   sites: HEART_DISEASE_CENTERS,
   outputNames: ['heart-disease'],
   featureNames: HEART_DISEASE_FEATURES,
+  importanceAxis: { inputs: ['x'], names: HEART_DISEASE_FEATURES },
   load(source: SiteSource): LoadedSite {
     if (!(HEART_DISEASE_CENTERS as readonly string[]).includes(source.site)) {
       throw new DataSchemaError(`fed-heart-disease has no site ${JSON.stringify(source.site)}; the sites are ${HEART_DISEASE_CENTERS.join(', ')}`);

@@ -9,3 +9,6 @@ export * from './tabular-examples.util';
 export * from './saved-model-evaluation';
 export * from './diabetes-treatment.dataset';
 export * from './diabetes-treatment.study';
+export * from './feature-axis.util';
+export * from './permutation-importance';
+export * from './lime';

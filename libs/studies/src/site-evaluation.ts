@@ -3,6 +3,7 @@ import type { FederatedModel } from '@medfed/models';
 import type { EvaluateResultBody, RateWire, ScoreGroupWire, SplitEvaluationWire } from '@medfed/protocol';
 
 import { confusionAt, SCORE_BINS, scoreHistograms } from './score-histogram';
+import { permutationImportance } from './permutation-importance';
 import type { DatasetDefinition, EvaluationContext, SiteSplits } from './study-definition';
 
 /** Σ over examples of the mean binary cross-entropy over each example's labelled outputs (missing labels skipped). */
@@ -75,6 +76,11 @@ export async function evaluateSite(
   }
   if (validation.n >= minCohort && validation.n > 0) {
     body.validation = await evaluateValidation(model, validation, outputs);
+  }
+  if (context.finalRound && dataset.importanceAxis) {
+    // Permutation importance once, on the final model: per-feature sums of loss increases over the whole test split.
+    const importance = await permutationImportance(model, test, dataset.importanceAxis, context.seed);
+    body.importance = importance.lossIncreaseSum;
   }
   return body;
 }

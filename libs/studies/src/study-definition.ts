@@ -79,6 +79,11 @@ export interface DatasetDefinition {
   outputNames: readonly string[];
   /** Names of the input features (columns or time-series variables), for importance reports. */
   featureNames: readonly string[];
+  /**
+   * Which inputs share the feature axis (their last axis) for permutation importance and LIME, e.g. `x` for
+   * tabular data, `values`/`mask`/`delta` for the ICU sequences; absent for images and fingerprints.
+   */
+  importanceAxis?: { inputs: string[]; names: readonly string[] };
   load(source: SiteSource): LoadedSite;
   /** Extra aggregate metrics on `set`, computed at the node; `probabilities` are the model's. */
   evaluateExtras?(model: FederatedModel, set: ExampleSet, probabilities: Float32Array, context: EvaluationContext): Promise<ExtraEvaluation>;

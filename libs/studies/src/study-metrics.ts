@@ -58,6 +58,8 @@ export interface StudyMetrics {
   /** Σ validation loss / Σ validation examples: what early stopping watches; null when no site reported validation. */
   validationLoss: number | null;
   validationExamples: number;
+  /** Permutation importance pooled over the sites that sent it: Σ loss increase / Σ examples, per feature (final round only). */
+  importance: number[] | null;
   /** The threshold bin (of SCORE_BINS, logit-spaced) chosen on pooled validation for min(Se, PPV); p ≥ 0.5 without validation. */
   thresholdBin: number;
 }
@@ -170,6 +172,16 @@ export function combineEvaluations(inputs: readonly SiteEvaluationInput[], headl
     worstSite: worst ? { name: worst.name, metric: headline, value: worst[headline] as number } : null,
     validationLoss,
     validationExamples,
+    importance: pooledImportance(reported.map((s) => s.body)),
     thresholdBin,
   };
+}
+
+function pooledImportance(bodies: readonly SiteEvaluationBody[]): number[] | null {
+  const withImportance = bodies.filter((b) => Array.isArray(b.importance) && b.importance.length > 0);
+  if (withImportance.length === 0) return null;
+  const features = withImportance[0].importance?.length ?? 0;
+  const same = withImportance.filter((b) => b.importance?.length === features);
+  const n = same.reduce((t, b) => t + b.numExamples, 0);
+  return Array.from({ length: features }, (_, j) => same.reduce((t, b) => t + (b.importance?.[j] ?? 0), 0) / n);
 }

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { TaskScopeDto } from './task-scope.dto';
-import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsObject, Min, ValidateIf, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsNumber, IsObject, Min, ValidateIf, ValidateNested } from 'class-validator';
 import { Type } from 'class-transformer';
 import { IsFiniteNumber, IsIntInRange, ObjectRule, OptionalField, Required, ValidateWhenMetricsExpected, compose } from './validators';
 import { RateDto, RateWire, ScoreGroupDto, ScoreGroupWire, SplitEvaluationDto, SplitEvaluationWire, histogramTotal } from './evaluation-scores.dto';
@@ -30,6 +30,8 @@ export interface EvaluateResultBody {
   rates?: RateWire[];
   /** The same aggregates on the validation split (for early stopping and threshold choice); absent when the site has none to share. */
   validation?: SplitEvaluationWire;
+  /** Permutation importance on the test split: per feature, Σ over its examples of the loss increase when that feature is shuffled. */
+  importance?: number[];
 }
 
 function metric(kind: 'count' | 'sum'): PropertyDecorator {
@@ -115,4 +117,11 @@ export class EvaluateResultBodyDto extends TaskScopeDto implements EvaluateResul
   @ValidateNested()
   @Type(() => SplitEvaluationDto)
   validation?: SplitEvaluationDto;
+
+  @OptionalField()
+  @ObjectRule('absentWhenSuppressed', '$property must be absent when suppressed is true', (_v, o) => o['suppressed'] !== true)
+  @IsArray()
+  @ArrayMaxSize(4096)
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { each: true })
+  importance?: number[];
 }
