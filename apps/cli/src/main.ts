@@ -374,6 +374,35 @@ export function buildCli(): Command {
       if (o.json) writeFileSync(o.json, JSON.stringify(result, null, 2) + '\n');
     });
 
+  // ---- explanations at the node ----
+  program
+    .command('explain')
+    .description("explain a saved model's prediction for one of this hospital's own test patients (LIME) and the site's permutation importance; runs locally, sends nothing")
+    .requiredOption('--study <name>', 'the study the model was trained in')
+    .requiredOption('--model <dir>', 'folder written by demo --save-model')
+    .requiredOption('--data <dir>', "this hospital's data folder")
+    .requiredOption('--site <name>', "this hospital's site within the data set")
+    .option('--example <i>', "index of the patient in the site's test split", int('example'), 0)
+    .option('--samples <n>', 'LIME perturbation samples', int('samples'), 1000)
+    .option('--json <file>', 'also write the explanation as JSON (keep it inside the hospital)')
+    .action(async (o: { study: string; model: string; data: string; site: string; example: number; samples: number; json?: string }) => {
+      const { studyDefinition, datasetDefinition, explainLocally } = await import('@medfed/studies');
+      const { initBackend } = await import('@medfed/models');
+      await initBackend('auto');
+      const study = studyDefinition(o.study);
+      const result = await explainLocally({ study, dataset: datasetDefinition(study.dataset), modelDir: resolve(o.model), dataDir: resolve(o.data), site: o.site, example: o.example, samples: o.samples });
+      const lines = [
+        `${result.study}, site ${result.site}, test patient ${result.example} of ${result.testPatients}: predicted ${result.lime.prediction.map((p) => p.toFixed(3)).join(', ')}`,
+        `LIME (local R² ${result.lime.localR2.toFixed(2)}; + raises the prediction of output 0):`,
+        ...result.lime.weights.slice(0, 10).map((w) => `  ${w.name.padEnd(28)} ${w.weight >= 0 ? '+' : ''}${w.weight.toFixed(4)}`),
+        `permutation importance at this site (mean loss increase):`,
+        ...result.siteImportance.slice(0, 10).map((f) => `  ${f.name.padEnd(28)} ${f.meanLossIncrease.toFixed(4)}`),
+        'computed here from this hospital\'s data; nothing was sent.',
+      ];
+      process.stdout.write(lines.join('\n') + '\n');
+      if (o.json) writeFileSync(o.json, JSON.stringify(result, null, 2) + '\n');
+    });
+
   // ---- demo ----
   program
     .command('demo')

@@ -12,3 +12,4 @@ export * from './diabetes-treatment.study';
 export * from './feature-axis.util';
 export * from './permutation-importance';
 export * from './lime';
+export * from './local-explanation';
