@@ -9,6 +9,7 @@ export * from './heart-disease-study.config';
 export * from './wasm-kernels.util';
 export * from './federated-model';
 export * from './autoencoder.model';
+export * from './rnn.model';
 export * from './tabular.family';
 import './model-families';
 export * from './model-artifact';

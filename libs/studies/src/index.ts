@@ -13,3 +13,5 @@ export * from './feature-axis.util';
 export * from './permutation-importance';
 export * from './lime';
 export * from './local-explanation';
+export * from './icu-mortality.dataset';
+export * from './icu-mortality.study';

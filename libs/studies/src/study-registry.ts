@@ -4,14 +4,16 @@ import { heartDiseaseDataset, heartDiseaseStudy } from './heart-disease.dataset'
 import type { DatasetDefinition, StudyDefinition } from './study-definition';
 import { diabetesDataset } from './diabetes-treatment.dataset';
 import { diabetesTreatmentStudy } from './diabetes-treatment.study';
+import { physionetDataset } from './icu-mortality.dataset';
+import { icuMortalityStudy } from './icu-mortality.study';
 
 /** No study or data set is known under the requested name. */
 export class UnknownStudyError extends Error {
   override readonly name = 'UnknownStudyError';
 }
 
-const DATASET_DEFINITIONS: readonly DatasetDefinition[] = [heartDiseaseDataset, diabetesDataset];
-const STUDY_DEFINITIONS: readonly StudyDefinition[] = [heartDiseaseStudy, diabetesTreatmentStudy];
+const DATASET_DEFINITIONS: readonly DatasetDefinition[] = [heartDiseaseDataset, diabetesDataset, physionetDataset];
+const STUDY_DEFINITIONS: readonly StudyDefinition[] = [heartDiseaseStudy, diabetesTreatmentStudy, icuMortalityStudy];
 
 /** The studies this build can run, by name. */
 export function listStudies(): readonly StudyDefinition[] {
