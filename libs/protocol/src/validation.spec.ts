@@ -201,7 +201,7 @@ const RANGE_CASES: Record<MessageKind, Mutation[]> = {
     ['deadlineAt', -5, 'negative'],
   ],
   [MessageKind.StatisticsResult]: [
-    ['count', [121, 80], 'a count above numExamples'],
+    ['count', [-1, 80], 'a negative count'],
     ['count', [1.5, 80], 'a fractional count'],
     ['sum', [1, 2, 3], 'one more feature than count'],
     ['sum', [Number.NaN, 2], 'NaN'],

@@ -72,7 +72,7 @@ function apply(decorators: PropertyDecorator[]): PropertyDecorator {
   return (target, key) => decorators.forEach((d) => d(target, key));
 }
 
-/** Validates a {@link StatisticsResultBody}: finite sums, counts ≤ numExamples, Σx² ≥ 0. */
+/** Validates a {@link StatisticsResultBody}: finite sums, integer counts, Σx² ≥ 0, one entry per feature. */
 export class StatisticsResultBodyDto extends TaskScopeDto implements StatisticsResultBody {
   @Required()
   @IsBoolean()
@@ -83,7 +83,8 @@ export class StatisticsResultBodyDto extends TaskScopeDto implements StatisticsR
   numExamples!: number;
 
   @apply(sumsArray())
-  @ObjectRule('countsWithinExamples', '$property must be integers between 0 and numExamples', (v, o) => !Array.isArray(v) || v.every((c) => Number.isInteger(c) && c >= 0 && c <= (o['numExamples'] as number)))
+  // A sequence has many observations of a variable per patient, so a count can exceed numExamples.
+  @ObjectRule('countsAreCounts', '$property must be non-negative integers', (v) => !Array.isArray(v) || v.every((c) => Number.isInteger(c) && c >= 0))
   count?: number[];
 
   @apply(sumsArray())
