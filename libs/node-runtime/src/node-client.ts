@@ -413,15 +413,23 @@ export class NodeClient {
   private send<B>(kind: MessageKind, studyId: string, round: number, body: B, tensors?: { shape: number[]; data: Float32Array }[]): string | null {
     const sealed = mustBeSealed(kind);
     if (sealed && !this.coordinatorEncryptionKey) throw new ProtocolError('MALFORMED', 'no coordinator encryption key yet: Welcome not received');
-    const frame = this.codec.encode<B>({
-      kind,
-      recipient: { signingPublicKey: this.coordinatorKey, encryptionPublicKey: this.coordinatorEncryptionKey ?? undefined },
-      studyId,
-      round,
-      body,
-      tensors,
-      seal: sealed,
-    });
+    let frame: Buffer;
+    try {
+      frame = this.codec.encode<B>({
+        kind,
+        recipient: { signingPublicKey: this.coordinatorKey, encryptionPublicKey: this.coordinatorEncryptionKey ?? undefined },
+        studyId,
+        round,
+        body,
+        tensors,
+        seal: sealed,
+      });
+    } catch (err) {
+      // Our own result failed the protocol's checks: tell the coordinator at once instead of letting it wait out the deadline.
+      if (kind === MessageKind.TaskDeclined) throw err;
+      this.failTask(studyId, round, err);
+      return null;
+    }
     return this.emit(kind, studyId, round, frame);
   }
 
