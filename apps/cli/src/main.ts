@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { AdminClient } from '@medfed/coordinator-api';
-import { STRATEGIES, StrategyName } from '@medfed/protocol';
+import { DATASETS, DatasetName, STRATEGIES, StrategyName } from '@medfed/protocol';
 import { formatStudyStatus } from './study-status.format';
 
 // Each action loads only what it needs: `medfed --help` should not start TensorFlow.js or NestJS.
@@ -85,11 +85,13 @@ export function buildCli(): Command {
     .requiredOption('--coordinator-url <url>', 'e.g. https://coordinator.example.org:7400')
     .option('--coordinator-key <base64>', "the coordinator's Ed25519 public key, to pin")
     .option('--coordinator-public <file>', 'coordinator.public.json, instead of --coordinator-key')
-    .requiredOption('--data <path>', 'folder with the Fed-Heart-Disease files')
-    .requiredOption('--center <center>', 'cleveland | hungarian | switzerland | va')
+    .requiredOption('--data <path>', "folder with the data set's files")
+    .addOption(new Option('--dataset <name>', 'the data set this node holds').choices([...DATASETS]).default('fed-heart-disease'))
+    .requiredOption('--center <site>', 'this site within the data set (fed-heart-disease: cleveland | hungarian | switzerland | va; physionet-2012: icu-1..icu-4; …)')
+    .option('--partition <name>', 'how a single-file data set is divided among sites (breastmnist: even | skewed)')
     .option('--enrolment-token <token>', 'one-time enrolment token from the coordinator operator')
-    .addOption(new Option('--backend <backend>', 'TensorFlow.js backend').choices(['auto', 'native', 'wasm', 'cpu']).default('auto'))
-    .action(async (o: { dir: string; name: string; coordinatorUrl: string; coordinatorKey?: string; coordinatorPublic?: string; data: string; center: string; enrolmentToken?: string; backend: 'auto' | 'native' | 'wasm' | 'cpu' }) => {
+    .addOption(new Option('--backend <backend>', 'TensorFlow.js backend (an override that cannot be honoured is a start-up error)').choices(['auto', 'gpu', 'native', 'wasm', 'cpu']).default('auto'))
+    .action(async (o: { dir: string; name: string; coordinatorUrl: string; coordinatorKey?: string; coordinatorPublic?: string; data: string; dataset: DatasetName; center: string; partition?: string; enrolmentToken?: string; backend: 'auto' | 'native' | 'wasm' | 'cpu' }) => {
       const { loadPublicIdentity, toBase64 } = await crypto();
       const { initNode } = await nodeRuntime();
       const key = o.coordinatorKey ?? (o.coordinatorPublic ? toBase64(loadPublicIdentity(o.coordinatorPublic).signingPublicKey) : undefined);
@@ -99,7 +101,9 @@ export function buildCli(): Command {
         coordinatorUrl: o.coordinatorUrl,
         coordinatorSigningPublicKey: key,
         dataPath: o.data,
+        dataset: o.dataset,
         center: o.center,
+        ...(o.partition ? { partition: o.partition } : {}),
         enrolmentToken: o.enrolmentToken,
         backend: o.backend,
       });
@@ -212,13 +216,14 @@ export function buildCli(): Command {
       .command('create')
       .description('create a study from a JSON spec, or the demo preset')
       .option('--spec <file>', 'StudySpec JSON file (see docs/architecture.md)')
-      .option('--preset <name>', 'heart-fedavg: the demo study')
+      .option('--preset <name>', 'heart-fedavg (the demo study), or a study name: breast-ultrasound, icu-mortality, diabetes-treatment, tox21-gan')
       .option('--rounds <n>', 'override the number of rounds', int('rounds')),
   ).action(async (o: { spec?: string; preset?: string; rounds?: number; url?: string; token?: string; coordinatorConfig?: string }) => {
     let spec;
     if (o.spec) spec = JSON.parse(readFileSync(o.spec, 'utf8'));
     else if (o.preset === 'heart-fedavg') spec = (await demo()).heartDemoStudy({ rounds: o.rounds });
-    else throw new Error('give --spec FILE or --preset heart-fedavg');
+    else if (o.preset) spec = (await import('@medfed/studies')).studyDefinition(o.preset).spec('full');
+    else throw new Error('give --spec FILE or --preset NAME');
     if (o.rounds !== undefined) spec.rounds = o.rounds;
     const created = await (await adminClient(o)).createStudy(spec);
     process.stdout.write(`study ${created.id} created (${created.spec.rounds} rounds); launch it with: medfed study launch ${created.id}\n`);
