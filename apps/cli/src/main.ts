@@ -91,7 +91,7 @@ export function buildCli(): Command {
     .option('--partition <name>', 'how a single-file data set is divided among sites (breastmnist: even | skewed)')
     .option('--enrolment-token <token>', 'one-time enrolment token from the coordinator operator')
     .addOption(new Option('--backend <backend>', 'TensorFlow.js backend (an override that cannot be honoured is a start-up error)').choices(['auto', 'gpu', 'native', 'wasm', 'cpu']).default('auto'))
-    .action(async (o: { dir: string; name: string; coordinatorUrl: string; coordinatorKey?: string; coordinatorPublic?: string; data: string; dataset: DatasetName; center: string; partition?: string; enrolmentToken?: string; backend: 'auto' | 'native' | 'wasm' | 'cpu' }) => {
+    .action(async (o: { dir: string; name: string; coordinatorUrl: string; coordinatorKey?: string; coordinatorPublic?: string; data: string; dataset: DatasetName; center: string; partition?: string; enrolmentToken?: string; backend: 'auto' | 'gpu' | 'native' | 'wasm' | 'cpu' }) => {
       const { loadPublicIdentity, toBase64 } = await crypto();
       const { initNode } = await nodeRuntime();
       const key = o.coordinatorKey ?? (o.coordinatorPublic ? toBase64(loadPublicIdentity(o.coordinatorPublic).signingPublicKey) : undefined);

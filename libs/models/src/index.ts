@@ -10,6 +10,8 @@ export * from './wasm-kernels.util';
 export * from './federated-model';
 export * from './autoencoder.model';
 export * from './rnn.model';
+export * from './cnn.model';
+export * from './png.writer';
 export * from './tabular.family';
 import './model-families';
 export * from './model-artifact';

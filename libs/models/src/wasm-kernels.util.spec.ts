@@ -100,7 +100,7 @@ describe('registerWasmTrainingKernels', () => {
 
     // Assert
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
-    for (const name of ['Conv2DBackpropInput', 'BatchMatMul']) {
+    for (const name of ['Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad', 'Sum']) {
       expect(tf.getKernelsForBackend('wasm').filter((k) => k.kernelName === name)).toHaveLength(1);
     }
   });
@@ -130,6 +130,9 @@ describe('registerWasmTrainingKernels', () => {
     { x: [3, 9, 6, 1], filter: [2, 3, 1, 5] },
     { x: [2, 8, 8, 2], filter: [5, 5, 2, 3] },
     { x: [1, 5, 5, 2], filter: [1, 1, 2, 3] },
+    // Patches longer than 64 (KH·KW·Ci) take the swapped-convolution filter gradient, shorter ones im2col.
+    { x: [2, 7, 7, 8], filter: [3, 3, 8, 4] },
+    { x: [2, 9, 8, 5], filter: [4, 4, 5, 3] },
   ];
   const cases: ConvCase[] = shapes.flatMap((s) =>
     (['valid', 'same'] as const).flatMap((pad) => [1, 2].map((stride) => ({ ...s, pad, stride }))),
@@ -187,6 +190,96 @@ describe('registerWasmTrainingKernels', () => {
     expect(actual.shape).toEqual(expected.shape);
     expect(relativeError(actual.values, expected.values)).toBeLessThan(1e-5);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  const pools: Array<{ x: Shape4; size: number; stride: number; pad: Pad; ties: boolean }> = [
+    { x: [2, 8, 8, 3], size: 2, stride: 2, pad: 'valid', ties: false },
+    { x: [2, 8, 8, 3], size: 2, stride: 2, pad: 'valid', ties: true },
+    { x: [1, 7, 9, 2], size: 3, stride: 2, pad: 'same', ties: true },
+    { x: [2, 7, 7, 4], size: 3, stride: 1, pad: 'valid', ties: true },
+    { x: [1, 5, 6, 1], size: 2, stride: 3, pad: 'same', ties: false },
+  ];
+
+  it.each(pools)('MaxPoolGrad for x $x, window $size, stride $stride, $pad, ties $ties matches the cpu backend', async (p) => {
+    // Arrange: with ties, values are rounded to a few levels and a third are ReLU-like zeros, so windows hold equal
+    // maxima and only the first one in row-major order may receive the gradient.
+    const rng = createRng(31);
+    const xValues = Float32Array.from({ length: size(p.x) }, () => {
+      const v = rng() * 2 - 1;
+      return p.ties ? Math.max(0, Math.round(v * 2) / 2) : v;
+    });
+    const gradient = async (backend: 'cpu' | 'wasm'): Promise<Float32Array> => {
+      await initBackend(backend);
+      return tf.tidy(() => {
+        const x = tf.tensor4d(xValues, p.x);
+        const outShape = tf.maxPool(x, p.size, p.stride, p.pad).shape;
+        const dy = tf.tensor(randomValues(size(outShape), 32), outShape);
+        return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, p.size, p.stride, p.pad), dy)))(x).dataSync() as Float32Array;
+      });
+    };
+    const before = tf.memory().numTensors;
+
+    // Act
+    const expected = await gradient('cpu');
+    checkKernelLeaks();
+    const actual = await gradient('wasm').finally(restoreLeakCheck);
+
+    // Assert
+    expect(actual).toHaveLength(size(p.x));
+    expect(relativeError(actual, expected)).toBeLessThan(1e-5);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('MaxPoolGrad sends each window gradient to its first maximum (hand-checked)', async () => {
+    // Arrange: one 2×2 window of equal values, one with its maximum at the bottom right.
+    await initBackend('wasm');
+    const x = [1, 1, 5, 0, 1, 1, 2, 7];
+    // [1, 2, 4, 1]: row 0 = 1 1 5 0, row 1 = 1 1 2 7; windows (cols 0–1) and (cols 2–3).
+
+    // Act
+    const dx = tf.tidy(() =>
+      tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid'), tf.tensor4d([10, 20], [1, 1, 2, 1]))))(tf.tensor4d(x, [1, 2, 4, 1])).dataSync(),
+    );
+
+    // Assert
+    expect(Array.from(dx)).toEqual([10, 0, 0, 0, 0, 0, 0, 20]);
+  });
+
+  const sums: Array<{ shape: number[]; axis: number | number[]; keepDims: boolean }> = [
+    { shape: [4, 6, 5, 3], axis: [0, 1, 2], keepDims: false },
+    { shape: [7, 3], axis: 0, keepDims: false },
+    { shape: [2, 3, 4], axis: [-3, -2], keepDims: false },
+    { shape: [4, 6, 5, 3], axis: [0, 1, 2], keepDims: true },
+    { shape: [4, 6, 5], axis: [1, 2], keepDims: false },
+  ];
+
+  it.each(sums)('Sum of $shape over $axis (keepDims $keepDims) matches the cpu backend', async (c) => {
+    // Arrange
+    const values = randomValues(size(c.shape), 41);
+    const sum = async (backend: 'cpu' | 'wasm'): Promise<{ shape: number[]; values: Float32Array }> => {
+      await initBackend(backend);
+      return tf.tidy(() => {
+        const out = tf.sum(tf.tensor(values, c.shape), c.axis, c.keepDims);
+        return { shape: out.shape, values: out.dataSync() as Float32Array };
+      });
+    };
+    const before = tf.memory().numTensors;
+
+    // Act
+    const expected = await sum('cpu');
+    checkKernelLeaks();
+    const actual = await sum('wasm').finally(restoreLeakCheck);
+
+    // Assert
+    expect(actual.shape).toEqual(expected.shape);
+    expect(relativeError(actual.values, expected.values)).toBeLessThan(1e-5);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('Sum over the leading axes is exact on a hand-checked case', async () => {
+    await initBackend('wasm');
+    const out = tf.tidy(() => tf.sum(tf.tensor3d([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2]), [0, 1]).dataSync());
+    expect(Array.from(out)).toEqual([16, 20]);
   });
 
   it('trains the 28×28 CNN on wasm: loss falls on a fixed batch and no tensor leaks per step', async () => {

@@ -45,7 +45,7 @@ export interface DataSourceConfig {
   seed?: number;
 }
 
-export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'native', 'wasm', 'cpu'];
+export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'gpu', 'native', 'wasm', 'cpu'];
 
 /** A node's whole configuration, from one JSON file; paths are relative to that file. */
 export interface NodeConfig {

@@ -15,3 +15,5 @@ export * from './lime';
 export * from './local-explanation';
 export * from './icu-mortality.dataset';
 export * from './icu-mortality.study';
+export * from './breast-ultrasound.dataset';
+export * from './breast-ultrasound.study';

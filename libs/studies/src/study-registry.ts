@@ -6,14 +6,16 @@ import { diabetesDataset } from './diabetes-treatment.dataset';
 import { diabetesTreatmentStudy } from './diabetes-treatment.study';
 import { physionetDataset } from './icu-mortality.dataset';
 import { icuMortalityStudy } from './icu-mortality.study';
+import { breastMnistDataset } from './breast-ultrasound.dataset';
+import { breastUltrasoundStudy } from './breast-ultrasound.study';
 
 /** No study or data set is known under the requested name. */
 export class UnknownStudyError extends Error {
   override readonly name = 'UnknownStudyError';
 }
 
-const DATASET_DEFINITIONS: readonly DatasetDefinition[] = [heartDiseaseDataset, diabetesDataset, physionetDataset];
-const STUDY_DEFINITIONS: readonly StudyDefinition[] = [heartDiseaseStudy, diabetesTreatmentStudy, icuMortalityStudy];
+const DATASET_DEFINITIONS: readonly DatasetDefinition[] = [heartDiseaseDataset, diabetesDataset, physionetDataset, breastMnistDataset];
+const STUDY_DEFINITIONS: readonly StudyDefinition[] = [heartDiseaseStudy, diabetesTreatmentStudy, icuMortalityStudy, breastUltrasoundStudy];
 
 /** The studies this build can run, by name. */
 export function listStudies(): readonly StudyDefinition[] {
