@@ -387,15 +387,30 @@ export function buildCli(): Command {
     .requiredOption('--model <dir>', 'folder written by demo --save-model')
     .requiredOption('--data <dir>', "this hospital's data folder")
     .requiredOption('--site <name>', "this hospital's site within the data set")
-    .option('--example <i>', "index of the patient in the site's test split", int('example'), 0)
+    .option('--example <i>', "index (or comma-separated indices, for images) in the site's test split", '0')
     .option('--samples <n>', 'LIME perturbation samples', int('samples'), 1000)
+    .option('--out <dir>', 'image studies: folder for the saliency and integrated-gradients PNGs', 'explanations')
     .option('--json <file>', 'also write the explanation as JSON (keep it inside the hospital)')
-    .action(async (o: { study: string; model: string; data: string; site: string; example: number; samples: number; json?: string }) => {
-      const { studyDefinition, datasetDefinition, explainLocally } = await import('@medfed/studies');
+    .action(async (o: { study: string; model: string; data: string; site: string; example: string; samples: number; out: string; json?: string }) => {
+      const { studyDefinition, datasetDefinition, explainLocally, explainImages } = await import('@medfed/studies');
       const { initBackend } = await import('@medfed/models');
       await initBackend('auto');
       const study = studyDefinition(o.study);
-      const result = await explainLocally({ study, dataset: datasetDefinition(study.dataset), modelDir: resolve(o.model), dataDir: resolve(o.data), site: o.site, example: o.example, samples: o.samples });
+      const examples = o.example.split(',').map((x) => {
+        const n = Number(x.trim());
+        if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`--example must be non-negative integers, got ${JSON.stringify(o.example)}`);
+        return n;
+      });
+      if (!datasetDefinition(study.dataset).importanceAxis) {
+        const images = await explainImages({ study, dataset: datasetDefinition(study.dataset), modelDir: resolve(o.model), dataDir: resolve(o.data), site: o.site, examples, outDir: resolve(o.out) });
+        for (const f of images.files) {
+          process.stdout.write(`test image ${f.example} (label ${f.label}, predicted ${f.probability.toFixed(3)}): ${f.gradientPng}, ${f.integratedGradientsPng} (completeness gap ${f.completenessGap.toExponential(1)})\n`);
+        }
+        process.stdout.write("written here from this hospital's images; nothing was sent.\n");
+        if (o.json) writeFileSync(o.json, JSON.stringify(images, null, 2) + '\n');
+        return;
+      }
+      const result = await explainLocally({ study, dataset: datasetDefinition(study.dataset), modelDir: resolve(o.model), dataDir: resolve(o.data), site: o.site, example: examples[0], samples: o.samples });
       const lines = [
         `${result.study}, site ${result.site}, test patient ${result.example} of ${result.testPatients}: predicted ${result.lime.prediction.map((p) => p.toFixed(3)).join(', ')}`,
         `LIME (local R² ${result.lime.localR2.toFixed(2)}; + raises the prediction of output 0):`,

@@ -1,4 +1,7 @@
-import { createModel, loadModelArtifact } from '@medfed/models';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { subsetExamples } from '@medfed/data';
+import { cnnSaliency, createModel, loadModelArtifact, saliencyHeatmapPng } from '@medfed/models';
 
 import { LimeExplanation, limeExplanation } from './lime';
 import { FeatureImportance, combineImportance, permutationImportance } from './permutation-importance';
@@ -61,6 +64,48 @@ export async function explainLocally(options: LocalExplanationOptions): Promise<
       siteImportance: combineImportance([importance], axis.names),
       testPatients: splits.test.n,
     };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** What `medfed explain` writes for an image study. */
+export interface ImageExplanation {
+  study: string;
+  site: string;
+  files: { example: number; probability: number; label: number; gradientPng: string; integratedGradientsPng: string; completenessGap: number }[];
+}
+
+/**
+ * Gradient saliency and integrated gradients (Sundararajan et al. 2017) for chosen test images of this site,
+ * each written as a PNG (the image beside its heat map) into `outDir`, which stays inside the hospital.
+ */
+export async function explainImages(options: Omit<LocalExplanationOptions, 'example' | 'samples'> & { examples: number[]; outDir: string; steps?: number }): Promise<ImageExplanation> {
+  const artifact = loadModelArtifact(options.modelDir);
+  if (artifact.spec.family !== 'cnn') throw new NotExplainableError(`saliency maps need a cnn; ${options.study.name} trains a ${artifact.spec.family}`);
+  const [height, width] = artifact.spec.inputShape ?? [];
+  const splits = options.dataset.load({ path: options.dataDir, site: options.site, partition: options.study.partition, seed: (artifact.metadata['seed'] as number | undefined) ?? 42 }).prepare(artifact.statistics);
+  const bad = options.examples.find((i) => !Number.isInteger(i) || i < 0 || i >= splits.test.n);
+  if (bad !== undefined) throw new RangeError(`--example ${bad} is not an index in [0, ${splits.test.n}) of the site's test split`);
+  mkdirSync(options.outDir, { recursive: true });
+  const model = createModel(artifact.spec, 0);
+  try {
+    model.setWeights(artifact.weights);
+    const files: ImageExplanation['files'] = [];
+    for (const example of options.examples) {
+      const one = subsetExamples(splits.test, [example]);
+      const image = one.inputs['x'].data;
+      const maps = cnnSaliency(model, image, { steps: options.steps ?? 64 });
+      const probability = (await model.predict(one))[0];
+      const gradientPng = join(options.outDir, `${options.site}-test-${example}-gradient.png`);
+      const integratedGradientsPng = join(options.outDir, `${options.site}-test-${example}-integrated-gradients.png`);
+      writeFileSync(gradientPng, saliencyHeatmapPng(image, maps.gradient, width, height));
+      writeFileSync(integratedGradientsPng, saliencyHeatmapPng(image, maps.integratedGradients, width, height));
+      // Integrated gradients' completeness: Σ attributions = logit(x) − logit(baseline); the gap shows the path's discretisation error.
+      const total = maps.integratedGradients.reduce((t, v) => t + v, 0);
+      files.push({ example, probability, label: one.labels.data[0], gradientPng, integratedGradientsPng, completenessGap: Math.abs(total - (maps.logit - maps.baselineLogit)) });
+    }
+    return { study: options.study.name, site: options.site, files };
   } finally {
     model.dispose();
   }
