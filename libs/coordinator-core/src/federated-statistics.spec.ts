@@ -151,7 +151,10 @@ describe('federated early stopping', () => {
         coordinator.frames.handle(site.ctx, Events.TrainResult, site.frame<TrainResultBody>(MessageKind.TrainResult, { studyId: study.id, round, modelVersion: task.modelVersion, numExamples: 10, meanLoss: 0.5, durationMs: 1, backend: 'cpu' }, update));
       }
       await trained;
-      const next = round < 4 ? waitFor(coordinator, (e) => e.type === 'round-started' && e.kind === 'train' && e.round === round + 1) : completed;
+      const next =
+        round < 4
+          ? waitFor(coordinator, (e) => e.type === 'round-started' && e.kind === 'train' && e.round === round + 1)
+          : waitFor(coordinator, (e) => e.type === 'round-started' && e.kind === 'evaluate' && e.round === 6);
       sites.forEach((site, i) => {
         const task = last<EvaluateTaskBody>(site, connections, Events.EvaluateTask).body;
         expect(task.round).toBe(round);
@@ -170,7 +173,20 @@ describe('federated early stopping', () => {
       await next;
     }
 
-    // Assert: stopped after round 4 (rounds 3 and 4 did not beat round 2), best = version 2 chosen on validation
+    // Stopped training after round 4 (rounds 3 and 4 did not beat round 2); the final evaluation scores version 2
+    // once more, as round 6 (the manifest's last), so the sites compute their end-of-study extras on the kept model.
+    const final = sites.map((site) => last<EvaluateTaskBody>(site, connections, Events.EvaluateTask).body);
+    expect(final.map((t) => [t.round, t.modelVersion])).toEqual([
+      [6, 2],
+      [6, 2],
+    ]);
+    sites.forEach((site, i) => {
+      const body: EvaluateResultBody = { studyId: study.id, round: 6, modelVersion: 2, suppressed: false, numExamples: 10, lossSum: testLoss[2], scores: [{ group: 'model', histograms: [{ positives: [0, 5], negatives: [5, 0] }] }], validation: { numExamples: 10, lossSum: losses[2][i], scores: [] } };
+      coordinator.frames.handle(site.ctx, Events.EvaluateResult, site.frame<EvaluateResultBody>(MessageKind.EvaluateResult, body));
+    });
+    await completed;
+
+    // Assert
     expect(coordinator.store.getStudy(study.id)).toMatchObject({ status: 'completed', currentRound: 4 });
     expect(connections.to(sites[0].nodeId as string, Events.TrainTask)).toHaveLength(4);
     expect(coordinator.studies.status(study.id).bestModelVersion).toMatchObject({ version: 2, selectedOn: 'validation', selectionLoss: 0.4 });

@@ -113,6 +113,8 @@ export class RoundEngine extends EventEmitter {
   /** Federated statistics being collected before round 1 (in memory: asked again after a restart). */
   private readonly statisticsCollections = new Map<string, { participants: string[]; answers: Map<string, StatisticsResultBody>; deadlineAt: number }>();
   private readonly featureStatistics = new Map<string, FeatureStatistics | null>();
+  /** Studies stopped early whose best version is being re-evaluated as round `rounds` (the final evaluation). */
+  private readonly finalEvaluations = new Map<string, number>();
   private stopped = false;
 
   constructor(options: RoundEngineOptions) {
@@ -506,7 +508,8 @@ export class RoundEngine extends EventEmitter {
   private dispatch(study: StudyRecord, roundNo: number, kind: RoundKind, participants: string[]): void {
     this.faultPoint('before-dispatch', study.id, roundNo, kind);
     // A train round starts from the study's current model (the previous round's, or one rolled back to).
-    const versionIn = kind === 'train' ? (study.latestModelVersion ?? roundNo - 1) : roundNo;
+    // An evaluate round scores the version its train round made — or, for the final evaluation after early stopping, the best one.
+    const versionIn = kind === 'train' ? (study.latestModelVersion ?? roundNo - 1) : (this.finalEvaluations.get(study.id) ?? roundNo);
     const startedAt = this.now();
     const record: RoundRecord = {
       studyId: study.id,
@@ -698,6 +701,16 @@ export class RoundEngine extends EventEmitter {
     if (kind === 'train') {
       this.scheduleDispatch(studyId, roundNo, 'evaluate', giveUpAt);
     } else if (this.stopsEarly(study, roundNo)) {
+      const best = this.bestByValidation(study, roundNo);
+      if (roundNo < study.spec.rounds && best !== null) {
+        // The final evaluation: the best version once more, as round `rounds`, so the sites compute what they
+        // compute only at the end (permutation importance, train-on-synthetic) on the model that is kept.
+        this.finalEvaluations.set(studyId, best);
+        this.logger.info('study.stopping-early', { studyId, afterRound: roundNo, bestVersion: best });
+        this.scheduleDispatch(studyId, study.spec.rounds, 'evaluate', giveUpAt);
+        return;
+      }
+      this.finalEvaluations.delete(studyId);
       this.store.updateStudy(studyId, { status: 'completed', updatedAt: this.now() });
       this.logger.info('study.completed', { studyId, rounds: roundNo, earlyStopping: true });
       this.emit('event', { type: 'study-completed', studyId } satisfies EngineEvent);
@@ -736,14 +749,24 @@ export class RoundEngine extends EventEmitter {
   private stopsEarly(study: StudyRecord, roundNo: number): boolean {
     const rule = study.spec.earlyStopping;
     if (!rule) return false;
-    let best: { round: number; loss: number } | null = null;
+    const best = this.bestEvaluation(study, roundNo);
+    return best !== null && roundNo - best.round >= rule.patience;
+  }
+
+  /** The evaluate round with the lowest pooled validation loss (improvements smaller than minDelta do not count). */
+  private bestEvaluation(study: StudyRecord, roundNo: number): { round: number; version: number; loss: number } | null {
+    let best: { round: number; version: number; loss: number } | null = null;
     for (const r of this.store.listRounds(study.id)) {
       if (r.kind !== 'evaluate' || r.state !== 'completed' || r.round > roundNo) continue;
       const loss = validationLossOf(r.metrics);
       if (loss === null) continue;
-      if (best === null || loss < best.loss - (rule.minDelta ?? 0)) best = { round: r.round, loss };
+      if (best === null || loss < best.loss - (study.spec.earlyStopping?.minDelta ?? 0)) best = { round: r.round, version: r.modelVersionIn, loss };
     }
-    return best !== null && roundNo - best.round >= rule.patience;
+    return best;
+  }
+
+  private bestByValidation(study: StudyRecord, roundNo: number): number | null {
+    return this.bestEvaluation(study, roundNo)?.version ?? null;
   }
 
   // ---- federated statistics --------------------------------------------------------------------

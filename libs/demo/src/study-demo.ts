@@ -151,8 +151,9 @@ export async function runStudyDemo(options: StudyDemoOptions): Promise<StudyDemo
     const status = await admin.studyStatus(created.id);
     const evaluations = status.rounds.filter((r) => r.kind === 'evaluate' && r.state === 'completed');
     const best = status.bestModelVersion;
-    const chosenRound = spec.earlyStopping && best ? best.version : (evaluations[evaluations.length - 1]?.round ?? spec.rounds);
-    const chosenEval = evaluations.find((r) => r.round === chosenRound) ?? evaluations[evaluations.length - 1];
+    const chosenRound = spec.earlyStopping && best ? best.version : (evaluations[evaluations.length - 1]?.modelVersionIn ?? spec.rounds);
+    // The latest evaluation of the chosen version: after early stopping, the final one with the end-of-study extras.
+    const chosenEval = [...evaluations].reverse().find((r) => r.modelVersionIn === chosenRound) ?? evaluations[evaluations.length - 1];
     const metrics = (chosenEval?.metrics as unknown as EvaluationMetrics | undefined)?.study;
     if (!metrics) throw new DemoError(`study ${created.id} has no completed evaluation round`);
     await stopNodeProcesses(nodes);
