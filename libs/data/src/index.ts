@@ -10,3 +10,4 @@ export * from './physionet.loader';
 export { mulberry32, shuffleInPlace, apportion } from './seeded-shuffle.util';
 export * from './example-set.types';
 export * from './diabetes.loader';
+export * from './tox21.loader';

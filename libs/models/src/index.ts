@@ -12,6 +12,7 @@ export * from './autoencoder.model';
 export * from './rnn.model';
 export * from './cnn.model';
 export * from './png.writer';
+export * from './cgan.model';
 export * from './tabular.family';
 import './model-families';
 export * from './model-artifact';

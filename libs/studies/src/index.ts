@@ -17,3 +17,5 @@ export * from './icu-mortality.dataset';
 export * from './icu-mortality.study';
 export * from './breast-ultrasound.dataset';
 export * from './breast-ultrasound.study';
+export * from './tox21-gan.dataset';
+export * from './tox21-gan.study';

@@ -8,14 +8,16 @@ import { physionetDataset } from './icu-mortality.dataset';
 import { icuMortalityStudy } from './icu-mortality.study';
 import { breastMnistDataset } from './breast-ultrasound.dataset';
 import { breastUltrasoundStudy } from './breast-ultrasound.study';
+import { tox21Dataset } from './tox21-gan.dataset';
+import { tox21GanStudy } from './tox21-gan.study';
 
 /** No study or data set is known under the requested name. */
 export class UnknownStudyError extends Error {
   override readonly name = 'UnknownStudyError';
 }
 
-const DATASET_DEFINITIONS: readonly DatasetDefinition[] = [heartDiseaseDataset, diabetesDataset, physionetDataset, breastMnistDataset];
-const STUDY_DEFINITIONS: readonly StudyDefinition[] = [heartDiseaseStudy, diabetesTreatmentStudy, icuMortalityStudy, breastUltrasoundStudy];
+const DATASET_DEFINITIONS: readonly DatasetDefinition[] = [heartDiseaseDataset, diabetesDataset, physionetDataset, breastMnistDataset, tox21Dataset];
+const STUDY_DEFINITIONS: readonly StudyDefinition[] = [heartDiseaseStudy, diabetesTreatmentStudy, icuMortalityStudy, breastUltrasoundStudy, tox21GanStudy];
 
 /** The studies this build can run, by name. */
 export function listStudies(): readonly StudyDefinition[] {
