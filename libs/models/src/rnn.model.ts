@@ -345,7 +345,6 @@ export class RnnClassifier implements FederatedModel {
     const cellInput = tf.concat(a.deltaInput ? [xHat, m, d] : [xHat, m], 1);
     // All steps' input projections in one product, then one tensor per step.
     const projected = tf.add(tf.matMul(cellInput, this.v('inputKernel') as tf.Tensor2D), this.v('inputBias'));
-    const G = a.cell === 'gru' ? 3 : 4;
     // One split, not unstack or 48 slices: on wasm, Unpack took ~200 ms and 48 Slices 5–15 ms against SplitV's ~1 ms.
     const perStep = tf.split(projected, T, 0) as tf.Tensor2D[];
     const decays = a.hiddenDecay
