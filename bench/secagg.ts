@@ -1,134 +1,198 @@
-// Cost of secure aggregation (@medfed/secagg, Bonawitz et al. CCS 2017, all pairs) against plain
-// FedAvg (@medfed/aggregation), in one process: every site's client work and the server's work run
-// one after the other, so "secagg total" is the sum of all parties' CPU time, not a wall-clock round.
-// "server/plain" compares the coordinator's own work only. Plain FedAvg is the median of 5 runs;
-// SecAgg rows are one run each. Also the bytes each site sends per round against a plain float32 update.
-// Run: node -r @swc-node/register bench/secagg.ts [--sites 5,10,50] [--params 100000,1000000]
-import { fedAvg } from '@medfed/aggregation';
-import { AdvertiseKeys, EncryptedShares, MaskedInput, SecAggClient, SecAggParams, SecAggServer, UnmaskingShares } from '@medfed/secagg';
+/**
+ * What secure aggregation costs in a whole round: the same federated round timed with and without
+ * it, through the real coordinator (Nest app, Socket.IO gateway, SQLite store) and real NodeClients
+ * on loopback, all in this one process. The model is an MLP on the real Fed-Heart-Disease data (13
+ * features → hidden → hidden → 1) with widths chosen to hit ~100k or ~1M parameters; site i trains
+ * on hospital i mod 4's training split (there are four hospitals; more sites reuse them).
+ *
+ * Per configuration it prints the train round's time (dispatch to saved model: task sealing,
+ * local training, upload or the five secure-aggregation steps, aggregation) with and without secure
+ * aggregation, their ratio, and the bytes each site sent for the train round (its frames on the
+ * wire: sealed, signed envelopes) with and without, and that ratio.
+ *
+ * One process runs every party, so the sites' work — training included — is done one site after
+ * another on one event loop: a round here costs the sum of all parties' work, not what a real,
+ * parallel federation waits for. The ratio of the two is what this measures.
+ *
+ * Run: node -r @swc-node/register bench/secagg.ts [--sites 5,10,50] [--params 100000,1000000]
+ *      [--rounds 2] [--repeats 2] [--local-steps 1] [--skip 50x1000000] [--one-round 50x1000000]
+ * (--one-round: configurations measured with one study of one round each, for time.)
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { AdminClient, bootstrapCoordinator, initCoordinator, loadCoordinatorConfig, RunningCoordinator } from '@medfed/coordinator-api';
+import { HEART_DISEASE_CENTERS } from '@medfed/data';
+import { heartDemoStudy } from '@medfed/demo';
+import { approveSignedManifest, initNode, loadNodeConfig, RunningNode, startNode } from '@medfed/node-runtime';
+import { SilentLogger } from '@medfed/observability';
+import type { StudySpec } from '@medfed/protocol';
 
-function arg(name: string, fallback: string): number[] {
+const DATA = resolve(__dirname, '..', 'data', 'fed-heart-disease');
+const FEATURES = 13;
+
+function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
-  return (i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback).split(',').map(Number);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+const numbers = (s: string): number[] => s.split(',').filter(Boolean).map(Number);
+
+/** Parameters of a 13 → h → h → 1 MLP: (13+1)h + (h+1)h + (h+1). */
+export function mlpParams(h: number): number {
+  return (FEATURES + 1) * h + (h + 1) * h + (h + 1);
 }
 
-const now = () => Number(process.hrtime.bigint()) / 1e6;
-const utf8 = (s: string) => Buffer.byteLength(s, 'utf8');
-
-/** Bytes of a message on a compact binary wire: typed arrays as-is, strings as UTF-8 with a 2-byte length, numbers as 8 bytes. */
-function wireBytes(value: unknown): number {
-  if (ArrayBuffer.isView(value)) return value.byteLength + 4;
-  if (typeof value === 'string') return utf8(value) + 2;
-  if (typeof value === 'number') return 8;
-  if (Array.isArray(value)) return 4 + value.reduce((a: number, v) => a + wireBytes(v), 0);
-  if (value && typeof value === 'object') return Object.values(value).reduce((a: number, v) => a + wireBytes(v), 0);
-  return 0;
+/** The hidden width whose MLP has the parameter count closest to `target`. */
+function widthFor(target: number): number {
+  let h = 1;
+  while (mlpParams(h + 1) <= target) h += 1;
+  return Math.abs(mlpParams(h + 1) - target) < Math.abs(mlpParams(h) - target) ? h + 1 : h;
 }
 
-interface Row {
-  sites: number;
-  params: number;
-  dropped: number;
-  plainMs: number;
-  clientMs: number;
-  serverMs: number;
+async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+interface Federation {
+  coordinator: RunningCoordinator;
+  admin: AdminClient;
+  coordinatorKey: string;
+  nodes: RunningNode[];
+  dir: string;
+}
+
+async function startFederation(sites: number): Promise<Federation> {
+  const dir = mkdtempSync(join(tmpdir(), 'medfed-bench-secagg-'));
+  // 1M float32 parameters make 4 MB tensors; the secure masked input travels as base64 in a sealed body.
+  const maxFrameBytes = 128 * 1024 * 1024;
+  const made = initCoordinator(join(dir, 'coordinator'), { port: 0, maxFrameBytes });
+  const coordinator = await bootstrapCoordinator(loadCoordinatorConfig(made.configPath), { logger: new SilentLogger() });
+  const admin = new AdminClient(coordinator.url, made.adminToken);
+  const nodes: RunningNode[] = [];
+  for (let i = 0; i < sites; i++) {
+    const center = HEART_DISEASE_CENTERS[i % HEART_DISEASE_CENTERS.length];
+    const name = `${center}-${String(i).padStart(2, '0')}`;
+    const node = initNode(join(dir, name), { name, coordinatorUrl: coordinator.url, coordinatorSigningPublicKey: made.signingPublicKey, dataPath: DATA, center });
+    const raw = JSON.parse(readFileSync(node.configPath, 'utf8')) as Record<string, unknown>;
+    writeFileSync(node.configPath, JSON.stringify({ ...raw, maxFrameBytes, reconnect: { minDelayMs: 100, maxDelayMs: 1000 } }));
+    await admin.enrolNode({ name, signingPublicKey: node.signingPublicKey });
+    nodes.push(await startNode(loadNodeConfig(node.configPath), new SilentLogger()));
+  }
+  await until(async () => (await admin.listNodes()).filter((n) => n.connected).length >= sites, 120_000, `${sites} nodes connected`);
+  return { coordinator, admin, coordinatorKey: made.signingPublicKey, nodes, dir };
+}
+
+async function stopFederation(f: Federation): Promise<void> {
+  for (const node of f.nodes) await node.stop();
+  await f.coordinator.close();
+  rmSync(f.dir, { recursive: true, force: true });
+}
+
+interface Measured {
+  /** Train-round times in ms, dispatch to saved model. */
+  roundMs: number[];
+  /** Mean over sites of the bytes each sent per train round (train-result or secagg-up frames). */
   bytesPerSite: number;
-  plainBytes: number;
+  /** Every site counted in every round. */
+  allSites: boolean;
 }
 
-function run(sites: number, params: number, dropOne: boolean): Row {
-  const siteIds = Array.from({ length: sites }, (_, i) => `site-${String(i).padStart(3, '0')}`);
-  const threshold = Math.floor((2 * sites) / 3) + 1;
-  const p: SecAggParams = { studyId: 'bench', round: 1, siteIds, threshold, vectorLength: params, clipRange: 1, maxWeight: 1000 };
-  const inputs = siteIds.map((_, s) => Float32Array.from({ length: params }, (__, i) => Math.sin(i * 0.001 + s) * 0.01));
-  const weights = siteIds.map((_, s) => 50 + s);
-  const droppedId = dropOne ? siteIds[1] : undefined;
+function uploadBytes(node: RunningNode): number {
+  const k = node.client.stats.byKind;
+  return (k['train-result']?.bytes ?? 0) + (k['secagg-up']?.bytes ?? 0);
+}
 
-  // Plain FedAvg over the same updates (from a zero model, so the result is the weighted mean delta).
-  const survivorsIdx = siteIds.map((_, s) => s).filter((s) => siteIds[s] !== droppedId);
-  const plainTimes = [0, 1, 2, 3, 4].map(() => {
-    const t0 = now();
-    fedAvg([new Float32Array(params)], survivorsIdx.map((s) => ({ delta: [inputs[s]], numExamples: weights[s] })));
-    return now() - t0;
-  });
-  const plainMs = plainTimes.sort((a, b) => a - b)[2];
-
-  const sent = new Map<string, number>(siteIds.map((id) => [id, 0]));
-  const count = (id: string, message: unknown) => sent.set(id, (sent.get(id) ?? 0) + wireBytes(message));
-  let clientMs = 0;
-  let serverMs = 0;
-  const timed = <T>(who: 'client' | 'server', f: () => T): T => {
-    const t0 = now();
-    const out = f();
-    if (who === 'client') clientMs += now() - t0;
-    else serverMs += now() - t0;
-    return out;
+async function runStudy(f: Federation, spec: StudySpec): Promise<Measured> {
+  const before = f.nodes.map(uploadBytes);
+  const study = await f.admin.createStudy(spec);
+  const signed = await f.admin.studyManifest(study.id);
+  for (const node of f.nodes) approveSignedManifest(node.client.approvals, signed, f.coordinatorKey, 'bench');
+  await f.admin.launchStudy(study.id);
+  // Polled from the store in this process: an HTTP poll could time out while the one event loop is
+  // busy for seconds with a 1M-parameter round.
+  const store = f.coordinator.store;
+  await until(() => !['running', 'created'].includes(store.getStudy(study.id)?.status ?? 'running'), 30 * 60_000, `study ${study.id}`);
+  const ended = store.getStudy(study.id);
+  if (ended?.status !== 'completed') throw new Error(`study ${study.id} ended ${String(ended?.status)}: ${ended?.failureReason ?? ''}`);
+  const trains = store.listRounds(study.id).filter((r) => r.kind === 'train');
+  const sent = f.nodes.map((node, i) => uploadBytes(node) - before[i]);
+  return {
+    roundMs: trains.map((r) => (r.closedAt ?? 0) - r.startedAt),
+    bytesPerSite: sent.reduce((a, b) => a + b, 0) / f.nodes.length / trains.length,
+    allSites: trains.every((r) => ((r.metrics as { sites?: unknown[] } | null)?.sites?.length ?? 0) === f.nodes.length),
   };
-
-  const server = timed('server', () => new SecAggServer(p));
-  const clients = siteIds.map((id) => new SecAggClient(p, id));
-  for (const c of clients) {
-    const m: AdvertiseKeys = timed('client', () => c.advertiseKeys());
-    count(c.siteId, m);
-    timed('server', () => server.collectAdvertise(m));
-  }
-  const announced = timed('server', () => server.advertisedKeys());
-  for (const c of clients) {
-    const batch: EncryptedShares[] = timed('client', () => c.shareKeys(announced));
-    count(c.siteId, batch);
-    timed('server', () => server.collectShares(batch));
-  }
-  const routed = timed('server', () => server.routeShares());
-  clients.forEach((c, s) => {
-    if (c.siteId === droppedId) return;
-    const m: MaskedInput = timed('client', () => c.maskedInput(inputs[s], weights[s], routed.get(c.siteId) ?? []));
-    count(c.siteId, m);
-    timed('server', () => server.collectMasked(m));
-  });
-  const request = timed('server', () => server.unmaskRequest());
-  const responses: UnmaskingShares[] = [];
-  for (const c of clients) {
-    if (c.siteId === droppedId) continue;
-    const r = timed('client', () => c.unmask(request.survivors, request.dropped));
-    count(c.siteId, r);
-    responses.push(r);
-  }
-  const start = now();
-  const result = server.finish(responses);
-  serverMs += now() - start;
-
-  // Sanity: the recovered weighted mean matches the plain one.
-  const W = survivorsIdx.reduce((a, s) => a + weights[s], 0);
-  const i = Math.floor(params / 3);
-  const expected = survivorsIdx.reduce((a, s) => a + inputs[s][i] * weights[s], 0) / W;
-  if (Math.abs(result.sum[i] / result.weightSum - expected) > 1e-4) throw new Error(`secagg result differs from plain FedAvg at ${i}`);
-
-  const full = siteIds.find((id) => id !== droppedId) as string;
-  return { sites, params, dropped: dropOne ? 1 : 0, plainMs, clientMs, serverMs, bytesPerSite: sent.get(full) ?? 0, plainBytes: 4 * params };
 }
 
-function main(): void {
-  const siteCounts = arg('sites', '5,10,50');
-  const paramCounts = arg('params', '100000,1000000');
-  // Warm-up so JIT compilation is not billed to the first row.
-  run(5, 20_000, true);
-  run(5, 20_000, false);
-  console.log(`node ${process.version}; all-pairs SecAgg (no SecAgg+ neighbour graph), t = ⌊2n/3⌋+1, ring Z_2^32`);
-  console.log('sites   params  drop   plain ms  clients ms (per site)  server ms  server/plain  all/plain   bytes/site   plain bytes   expansion');
-  for (const params of paramCounts) {
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+
+async function main(): Promise<void> {
+  const siteCounts = numbers(arg('sites', '5,10,50'));
+  const paramTargets = numbers(arg('params', '100000,1000000'));
+  const rounds = Number(arg('rounds', '2'));
+  const repeatsWanted = Number(arg('repeats', '2'));
+  const localSteps = Number(arg('local-steps', '1'));
+  const skip = new Set(arg('skip', '').split(',').filter(Boolean));
+  const oneRound = new Set(arg('one-round', '50x1000000').split(',').filter(Boolean));
+  process.stdout.write(
+    `node ${process.version}; one process on loopback (coordinator + all sites); MLP 13→h→h→1 on Fed-Heart-Disease, ${localSteps} local step(s) of full-batch SGD;\n` +
+      `secure aggregation = Bonawitz et al. 2017 all pairs, malicious-server variant (signed keys, consistency check), t = ⌊2n/3⌋+1, ring Z_2^32;\n` +
+      `${repeatsWanted} plain and ${repeatsWanted} secure studies of ${rounds} train rounds each, alternating; round time = median over their train rounds\n\n`,
+  );
+  process.stdout.write('sites   params(h)          rounds  plain ms  secagg ms  time ×   plain B/site  secagg B/site  bytes ×\n');
+  // (rounds = train rounds per study; bytes = what one site sent for one train round)
+  for (const target of paramTargets) {
+    const h = widthFor(target);
     for (const sites of siteCounts) {
-      for (const dropOne of [false, true]) {
-        const r = run(sites, params, dropOne);
-        const total = r.clientMs + r.serverMs;
-        console.log(
-          `${String(r.sites).padStart(5)} ${String(r.params).padStart(8)} ${String(r.dropped).padStart(5)} ${r.plainMs.toFixed(1).padStart(10)}` +
-            ` ${r.clientMs.toFixed(0).padStart(11)} (${(r.clientMs / r.sites).toFixed(0).padStart(6)})` +
-            ` ${r.serverMs.toFixed(0).padStart(10)} ${(r.serverMs / r.plainMs).toFixed(1).padStart(12)}x ${(total / r.plainMs).toFixed(0).padStart(9)}x` +
-            ` ${String(r.bytesPerSite).padStart(12)} ${String(r.plainBytes).padStart(13)} ${(r.bytesPerSite / r.plainBytes).toFixed(4).padStart(10)}x`,
+      const key = `${sites}x${target}`;
+      if (skip.has(key)) {
+        process.stdout.write(`${String(sites).padStart(5)} ${`${mlpParams(h)} (${h})`.padStart(18)}  skipped\n`);
+        continue;
+      }
+      const r = oneRound.has(key) ? 1 : rounds;
+      const repeats = oneRound.has(key) ? 1 : repeatsWanted;
+      const base: StudySpec = {
+        // heartDemoStudy turns secure aggregation on by default: the plain run must not have it.
+        // Four hours: a step of the session may wait a tenth of it, and here the sites' masking runs one
+        // after another (50 sites × 1M parameters take minutes on a loaded 2-core machine).
+        ...heartDemoStudy({ rounds: r, roundTimeoutSeconds: 4 * 3600, secureAggregation: false }),
+        model: { family: 'mlp', inputDim: FEATURES, hidden: [h, h] },
+        training: { localSteps, batchSize: 512, learningRate: 0.05, optimizer: 'sgd', l2: 0, proximalMu: 0 },
+        minSites: sites,
+      };
+      const f = await startFederation(sites);
+      try {
+        if (base.secureAggregation) throw new Error('the plain study must run without secure aggregation');
+        // Plain, secure, plain, secure…: the machine's load drifts, so the two alternate study by study.
+        const plain: Measured[] = [];
+        const secure: Measured[] = [];
+        for (let rep = 0; rep < repeats; rep++) {
+          plain.push(await runStudy(f, { ...base, name: `plain-${key}-${rep}` }));
+          secure.push(await runStudy(f, { ...base, name: `secagg-${key}-${rep}`, secureAggregation: { clipRange: 10 } }));
+        }
+        if (![...plain, ...secure].every((m) => m.allSites)) process.stdout.write('  (warning: a site was missing from a round)\n');
+        const p = median(plain.flatMap((m) => m.roundMs));
+        const s = median(secure.flatMap((m) => m.roundMs));
+        const plainBytes = plain[0].bytesPerSite;
+        const secureBytes = secure[0].bytesPerSite;
+        process.stdout.write(
+          `${String(sites).padStart(5)} ${`${mlpParams(h)} (${h})`.padStart(18)} ${String(r).padStart(7)} ${p.toFixed(0).padStart(9)} ${s.toFixed(0).padStart(10)} ${(s / p).toFixed(2).padStart(7)}` +
+            ` ${plainBytes.toFixed(0).padStart(13)} ${secureBytes.toFixed(0).padStart(14)} ${(secureBytes / plainBytes).toFixed(3).padStart(8)}\n`,
         );
+      } finally {
+        await stopFederation(f);
       }
     }
   }
 }
 
-main();
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,5 +1,6 @@
 import {
   AdvertiseKeys,
+  ConsistencySignature,
   EncryptedShares,
   MaskedInput,
   SecAggError,
@@ -29,7 +30,12 @@ export type SessionOutcome = { ok: true; result: SecAggResult; masked: MaskedFra
  * The coordinator's side of one secure-aggregation session (one attempt of one train round): it
  * relays keys and encrypted shares between the sites, collects masked inputs, asks the survivors for
  * the shares that unmask the sum, and learns only that sum (libs/secagg, after Bonawitz et al. 2017).
- * Each step closes when every expected site answered or after `stepTimeoutMs`; a step left with fewer
+ * Between the masked inputs and the unmasking it runs the consistency check of the malicious-server
+ * variant: each survivor signs the survivor set with its identity key and the session forwards the
+ * signatures, which every node checks before revealing anything (so a coordinator cannot tell sites
+ * different survivor sets without being caught).
+ * Each step closes when every expected site answered or after its timeout (`firstStepTimeoutMs` for
+ * the advertise step, which waits for local training, `stepTimeoutMs` for the others); a step left with fewer
  * than t sites aborts the session and reveals nothing.
  */
 export class SecureAggregationSession {
@@ -50,8 +56,10 @@ export class SecureAggregationSession {
     private readonly logger: CoordinatorLogger,
     private readonly stepTimeoutMs: number,
     private readonly onEnd: (outcome: SessionOutcome) => void,
+    /** How long the first step (advertise) waits: it includes every site's local training. Default `stepTimeoutMs`. */
+    private readonly firstStepTimeoutMs: number = stepTimeoutMs,
   ) {
-    this.server = new SecAggServer(params);
+    this.server = new SecAggServer({ ...params, session }, { consistencyCheck: true });
     this.expected = new Set(params.siteIds);
     this.armStepTimer();
   }
@@ -83,6 +91,12 @@ export class SecureAggregationSession {
           if (m.siteId !== nodeId) throw new SecAggError('UNKNOWN_SITE', 'a site may only send its own masked input');
           this.server.collectMasked(m);
           this.masked.set(nodeId, { nodeId, frameBytes: msg.frameBytes, frameSha256: msg.frameSha256 });
+          break;
+        }
+        case 'consistency': {
+          const m = decodeSecAggPayload<ConsistencySignature>(body.payload);
+          if (m.siteId !== nodeId) throw new SecAggError('UNKNOWN_SITE', 'a site may only send its own consistency signature');
+          this.server.collectSignature(m);
           break;
         }
         case 'unmasking': {
@@ -128,8 +142,15 @@ export class SecureAggregationSession {
         }
         case 'masked': {
           const request = this.server.unmaskRequest();
-          this.next('unmasking', request.survivors);
+          this.next('consistency', request.survivors);
           for (const id of request.survivors) this.down(id, 'unmask-request', request);
+          break;
+        }
+        case 'consistency': {
+          const signatures = this.server.forwardSignatures();
+          const signers = signatures.map((signature) => signature.siteId);
+          this.next('unmasking', signers);
+          for (const id of signers) this.down(id, 'signatures', signatures);
           break;
         }
         case 'unmasking': {
@@ -165,7 +186,7 @@ export class SecureAggregationSession {
   }
 
   private armStepTimer(): void {
-    const timer = setTimeout(() => this.closeStep(), this.stepTimeoutMs);
+    const timer = setTimeout(() => this.closeStep(), this.step === 'advertise' ? this.firstStepTimeoutMs : this.stepTimeoutMs);
     timer.unref?.();
     this.timer = timer;
   }

@@ -23,6 +23,7 @@ export {
   x25519SharedSecret,
   hkdfSha256,
   expandMask,
+  addMask,
   aeadSeal,
   aeadOpen,
 } from './secagg-primitives.util';

@@ -5,6 +5,7 @@ import {
   AEAD_OVERHEAD,
   aeadOpen,
   aeadSeal,
+  addMask,
   expandMask,
   generateX25519KeyPair,
   hkdfSha256,
@@ -80,6 +81,33 @@ describe('expandMask', () => {
     expect(() => expandMask(seed, -1, text('a'))).toThrow(TypeError);
     expect(() => expandMask(seed, 1.5, text('a'))).toThrow(TypeError);
     expect(expandMask(seed, 0, text('a'))).toHaveLength(0);
+  });
+});
+
+describe('addMask', () => {
+  const seed = new Uint8Array(32).fill(7);
+  const context = new TextEncoder().encode('pair/a/b');
+
+  it.each([1, 16384, 16385, 40001])('adds and subtracts exactly the expandMask words mod 2^32 (%i words, across 64 KiB chunks)', (words) => {
+    // Arrange: a reference computed word by word in float64 from an independent expansion.
+    const start = Uint32Array.from({ length: words }, (_, i) => (i * 2654435761) >>> 0);
+    const mask = expandMask(seed, words, context);
+    const plus = start.slice();
+    const minus = start.slice();
+    // Act
+    addMask(plus, seed, context, 1);
+    addMask(minus, seed, context, -1);
+    // Assert
+    for (let i = 0; i < words; i += Math.max(1, Math.floor(words / 997))) {
+      expect(plus[i]).toBe((start[i] + mask[i]) % 2 ** 32);
+      expect(minus[i]).toBe((start[i] - mask[i] + 2 ** 32) % 2 ** 32);
+    }
+    expect(plus[words - 1]).toBe((start[words - 1] + mask[words - 1]) % 2 ** 32);
+  });
+
+  it('refuses a short seed and a non-Uint32Array accumulator', () => {
+    expect(() => addMask(new Uint32Array(4), new Uint8Array(8), context, 1)).toThrow(TypeError);
+    expect(() => addMask(new Float32Array(4) as unknown as Uint32Array, seed, context, 1)).toThrow(TypeError);
   });
 });
 

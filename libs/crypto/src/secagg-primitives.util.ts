@@ -106,6 +106,47 @@ export function expandMask(seed: Uint8Array, words: number, context: Uint8Array)
   return out;
 }
 
+/** Keystream bytes produced per step of {@link addMask}: small enough to stay in cache. */
+const MASK_CHUNK_BYTES = 64 * 1024;
+const ZERO_CHUNK = Buffer.alloc(MASK_CHUNK_BYTES);
+
+/**
+ * acc ← acc + sign · {@link expandMask}(seed, acc.length, context) (mod 2^32), without building the
+ * whole mask: the keystream is produced and added 64 KiB at a time, so masking a 1M-word update costs
+ * no 4 MB allocation per peer. Gives exactly what adding the expandMask output would.
+ * @param acc - the words to mask, modified in place; at most {@link MAX_MASK_WORDS}
+ * @param seed - as in {@link expandMask}
+ * @param context - as in {@link expandMask}
+ * @param sign - 1 adds the mask, −1 subtracts it
+ */
+export function addMask(acc: Uint32Array, seed: Uint8Array, context: Uint8Array, sign: 1 | -1): void {
+  assertBytes(seed, 'seed');
+  assertBytes(context, 'context');
+  if (!(acc instanceof Uint32Array) || acc.length > MAX_MASK_WORDS) throw new TypeError(`acc must be a Uint32Array of at most ${MAX_MASK_WORDS} words`);
+  if (seed.length < 16) throw new TypeError(`seed must be at least 16 bytes, got ${seed.length} bytes`);
+  const info = new Uint8Array(PRG_INFO_PREFIX.length + context.length);
+  info.set(PRG_INFO_PREFIX);
+  info.set(context, PRG_INFO_PREFIX.length);
+  const key = Buffer.from(hkdfSync('sha256', seed, new Uint8Array(0), info, AES_256_KEY_BYTES));
+  const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(AES_BLOCK_BYTES));
+  key.fill(0);
+  const chunkWords = MASK_CHUNK_BYTES / 4;
+  const words = new Uint32Array(chunkWords);
+  const wordBytes = new Uint8Array(words.buffer);
+  for (let start = 0; start < acc.length; start += chunkWords) {
+    const n = Math.min(chunkWords, acc.length - start);
+    const stream = cipher.update(n === chunkWords ? ZERO_CHUNK : ZERO_CHUNK.subarray(0, 4 * n));
+    if (HOST_IS_LITTLE_ENDIAN) wordBytes.set(stream);
+    else for (let i = 0; i < n; i++) words[i] = stream.readUInt32LE(4 * i);
+    stream.fill(0);
+    // Storing into a Uint32Array reduces modulo 2^32.
+    if (sign === 1) for (let i = 0; i < n; i++) acc[start + i] += words[i];
+    else for (let i = 0; i < n; i++) acc[start + i] -= words[i];
+  }
+  cipher.final();
+  words.fill(0);
+}
+
 /**
  * Authenticated encryption under a symmetric key: ChaCha20-Poly1305 (RFC 8439) with a random 96-bit
  * nonce. Output: nonce (12) || ciphertext || tag (16). The AE scheme of Bonawitz et al. §4 for the

@@ -1,14 +1,17 @@
 import {
   AdvertiseKeys,
+  ConsistencySignature,
   EncryptedShares,
   SecAggClient,
   SecAggError,
   UnmaskRequest,
+  UnmaskingShares,
   decodeSecAggPayload,
   encodeSecAggPayload,
 } from '@medfed/secagg';
 import { SecAggDownStep, SecAggStepBody, SecAggUpStep, TrainTaskBody, WeightTensor } from '@medfed/protocol';
 import { Logger } from '@medfed/observability';
+import type { SigningKeyPair } from '@medfed/crypto';
 
 interface Session {
   client: SecAggClient;
@@ -16,6 +19,29 @@ interface Session {
   vector: Float32Array;
   weight: number;
   stopped: boolean;
+}
+
+/** Why a node refused to unmask: the consistency check failed (see {@link SecureAggregationParticipant}). */
+export interface SecAggAbort {
+  studyId: string;
+  round: number;
+  session: number;
+  /** The SecAggError code: INCONSISTENT, BAD_SIGNATURE, BELOW_THRESHOLD, WRONG_ROUND, … */
+  code: string;
+  /** Ids and counts only, never values. */
+  reason: string;
+}
+
+/** Options of a {@link SecureAggregationParticipant}. */
+export interface ParticipantOptions {
+  /**
+   * The node's Ed25519 identity key: with it the node runs the consistency check of the
+   * malicious-server variant and reveals no share before it has seen at least t valid signatures of
+   * the survivor set it was told. Without it (tests of the semi-honest protocol only) it unmasks at once.
+   */
+  signing?: SigningKeyPair;
+  /** Called when the node aborts a session at the consistency check (e.g. to write it to the audit log). */
+  onAbort?: (abort: SecAggAbort) => void;
 }
 
 /** Sends one step up; returns false when it could not be sent (offline, or the audit log refused it). */
@@ -27,9 +53,16 @@ export type SendStep = (task: TrainTaskBody, step: SecAggUpStep, payload: string
  * advertises fresh keys, sends Shamir shares of its secrets encrypted to each other site, sends its
  * update masked, and helps unmask the sum (revealing the masks of sites that dropped out, never its own
  * update). Sessions live in memory: a restarted node simply drops out of the session it was in.
+ *
+ * With the node's identity key it defends against a lying coordinator (Bonawitz et al. 2017,
+ * ConsistencyCheck): it signs the survivor set it was told, and reveals shares only when the
+ * coordinator forwards at least t valid signatures of that same set; otherwise it aborts the session,
+ * reveals nothing and records why ({@link aborts}, `onAbort`).
  */
 export class SecureAggregationParticipant {
   private readonly sessions = new Map<string, Session>();
+  /** Every session this node aborted at the consistency check, oldest first. */
+  readonly aborts: SecAggAbort[] = [];
 
   constructor(
     private readonly send: SendStep,
@@ -38,6 +71,7 @@ export class SecureAggregationParticipant {
     /** Fault injection only: stop answering after this step (a site dropping out). */
     private readonly dropAfter: SecAggUpStep | null = null,
     private readonly now: () => number = Date.now,
+    private readonly options: ParticipantOptions = {},
   ) {}
 
   /** Starts this node's part for a trained update: advertises its keys. */
@@ -53,8 +87,19 @@ export class SecureAggregationParticipant {
       at += t.data.length;
     }
     const client = new SecAggClient(
-      { studyId: task.studyId, round: task.round, siteIds: params.siteIds, threshold: params.threshold, vectorLength: length, clipRange: params.clipRange, maxWeight: params.maxWeight },
+      {
+        studyId: task.studyId,
+        round: task.round,
+        session: params.session,
+        siteIds: params.siteIds,
+        threshold: params.threshold,
+        vectorLength: length,
+        clipRange: params.clipRange,
+        maxWeight: params.maxWeight,
+      },
       siteId,
+      undefined,
+      this.options.signing ? { signing: this.options.signing } : undefined,
     );
     const session: Session = { client, task, vector, weight, stopped: false };
     this.sessions.set(key(task.studyId, task.round, params.session), session);
@@ -81,11 +126,34 @@ export class SecureAggregationParticipant {
         break;
       case 'unmask-request': {
         const request = decodeSecAggPayload<UnmaskRequest>(body.payload);
+        if (this.options.signing) {
+          this.up(session, 'consistency', session.client.signSurvivors(request));
+          break;
+        }
         this.up(session, 'unmasking', session.client.unmask(request.survivors, request.dropped));
         this.sessions.delete(key(body.studyId, body.round, body.session));
         break;
       }
+      case 'signatures': {
+        this.sessions.delete(key(body.studyId, body.round, body.session));
+        let shares: UnmaskingShares;
+        try {
+          shares = session.client.unmaskConsistent(decodeSecAggPayload<ConsistencySignature[]>(body.payload));
+        } catch (err) {
+          if (!(err instanceof SecAggError)) throw err;
+          this.abort({ studyId: body.studyId, round: body.round, session: body.session, code: err.code, reason: err.message });
+          return;
+        }
+        this.up(session, 'unmasking', shares);
+        break;
+      }
     }
+  }
+
+  private abort(abort: SecAggAbort): void {
+    this.aborts.push(abort);
+    this.logger.warn('secagg.aborted', { ...abort });
+    this.options.onAbort?.(abort);
   }
 
   private up(session: Session, step: SecAggUpStep, message: unknown): void {

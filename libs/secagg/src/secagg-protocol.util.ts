@@ -1,9 +1,21 @@
 import { types } from 'node:util';
-import { expandMask, hkdfSha256, MAX_MASK_WORDS, x25519SharedSecret, X25519_KEY_BYTES } from '@medfed/crypto';
+import {
+  defaultSigner,
+  ED25519_PUBLIC_KEY_BYTES,
+  ED25519_SIGNATURE_BYTES,
+  addMask,
+  expandMask,
+  hkdfSha256,
+  keyFingerprint,
+  MAX_MASK_WORDS,
+  type Signer,
+  x25519SharedSecret,
+  X25519_KEY_BYTES,
+} from '@medfed/crypto';
 import { DEFAULT_BITS, quantizationLevels } from './quantize.util';
 import { MAX_SHAREHOLDERS } from './shamir.util';
 import { SecAggError } from './secagg.error';
-import type { SecAggMessage, SecAggParams } from './secagg.types';
+import type { AdvertiseKeys, ConsistencySignature, SecAggMessage, SecAggParams } from './secagg.types';
 
 // Helpers the client and the server must compute identically: parameter checks, domain-separation
 // contexts for the PRG and the share encryption, and the mask arithmetic modulo 2^32.
@@ -34,6 +46,7 @@ export function resolveParams(params: SecAggParams): ResolvedParams {
   const { studyId, round, siteIds, threshold, vectorLength, clipRange } = params;
   const bits = params.bits ?? DEFAULT_BITS;
   const maxWeight = params.maxWeight ?? DEFAULT_MAX_WEIGHT;
+  const session = params.session ?? 1;
   if (typeof studyId !== 'string' || studyId.length === 0) throw new SecAggError('MALFORMED', 'studyId must be a non-empty string');
   if (!Number.isSafeInteger(round) || round < 0) throw new SecAggError('MALFORMED', `round must be an integer ≥ 0, got ${round}`);
   if (!Array.isArray(siteIds) || siteIds.length < 2 || siteIds.length > MAX_SHAREHOLDERS) {
@@ -51,6 +64,7 @@ export function resolveParams(params: SecAggParams): ResolvedParams {
   }
   if (!(Number.isFinite(clipRange) && clipRange > 0)) throw new SecAggError('MALFORMED', `clipRange must be finite and > 0, got ${clipRange}`);
   if (!(Number.isFinite(maxWeight) && maxWeight > 0)) throw new SecAggError('MALFORMED', `maxWeight must be finite and > 0, got ${maxWeight}`);
+  if (!Number.isSafeInteger(session) || session < 1) throw new SecAggError('MALFORMED', `session must be an integer ≥ 1, got ${session}`);
   quantizationLevels(siteIds.length, bits);
   return {
     studyId,
@@ -61,6 +75,7 @@ export function resolveParams(params: SecAggParams): ResolvedParams {
     clipRange,
     bits,
     maxWeight,
+    session,
     position: new Map(siteIds.map((id, i) => [id, i + 1])),
     words: vectorLength + 1,
   };
@@ -87,7 +102,7 @@ export function checkBytes(value: unknown, length: number, what: string): assert
   }
 }
 
-function context(parts: (string | number)[]): Uint8Array {
+function context(parts: (string | number | string[])[]): Uint8Array {
   // JSON of an array is unambiguous however the ids are spelled, unlike plain concatenation.
   return encoder.encode(JSON.stringify(['medfed/secagg/v1', ...parts]));
 }
@@ -110,6 +125,11 @@ export function selfMask(params: ResolvedParams, siteId: string, seed: Uint8Arra
   return expandMask(seed, params.words, context(['self', params.studyId, params.round, siteId]));
 }
 
+/** acc ± PRG(b_u) (mod 2^32), streamed: the same words as adding {@link selfMask}, without building it. */
+export function applySelfMask(params: ResolvedParams, acc: Uint32Array, siteId: string, seed: Uint8Array, sign: 1 | -1): void {
+  addMask(acc, seed, context(['self', params.studyId, params.round, siteId]), sign);
+}
+
 /**
  * Adds to `acc` (mod 2^32) the pairwise mask site `me` applies for peer `peer`: +PRG(s_{me,peer}) when
  * me sorts before peer, −PRG otherwise, so the two masks of a pair cancel in the sum. `sign` = −1
@@ -126,10 +146,8 @@ export function applyPairMask(
 ): void {
   const seed = x25519SharedSecret(maskingSecretKey, peerMaskingPublicKey);
   const [lo, hi] = me < peer ? [me, peer] : [peer, me];
-  const mask = expandMask(seed, params.words, context(['pair', params.studyId, params.round, lo, hi]));
+  addMask(acc, seed, context(['pair', params.studyId, params.round, lo, hi]), (me < peer ? sign : -sign) as 1 | -1);
   seed.fill(0);
-  addInto(acc, mask, (me < peer ? sign : -sign) as 1 | -1);
-  mask.fill(0);
 }
 
 /** acc += sign · mask (mod 2^32); storing into a Uint32Array reduces modulo 2^32. */
@@ -154,4 +172,83 @@ export function idSet(ids: unknown, what: string): Set<string> {
   const set = new Set<string>(ids as string[]);
   if (set.size !== ids.length) throw new SecAggError('DUPLICATE', `${what} lists a site twice`);
   return set;
+}
+
+/**
+ * The bytes a site signs in the consistency check (Bonawitz et al. 2017, Fig. 4, round 4): the
+ * domain tag, study, round, session and the survivor set U3 (sorted), as canonical JSON.
+ */
+export function consistencyMessage(studyId: string, round: number, session: number, survivors: readonly string[]): Uint8Array {
+  return context(['consistency', studyId, round, session, [...survivors].sort()]);
+}
+
+/** How consistency signatures are checked: the Ed25519 implementation and the binding of a key to a site. */
+export interface SignatureCheck {
+  signer: Signer;
+  isKeyOf: (siteId: string, publicKey: Uint8Array) => boolean;
+}
+
+/** medfed's PKI: a node's id is the fingerprint of its Ed25519 identity key, so an id names exactly one key. */
+export function fingerprintIsKeyOf(siteId: string, publicKey: Uint8Array): boolean {
+  return publicKey.length === ED25519_PUBLIC_KEY_BYTES && keyFingerprint(publicKey) === siteId;
+}
+
+/** The default {@link SignatureCheck}: `defaultSigner` and {@link fingerprintIsKeyOf}. */
+export const DEFAULT_SIGNATURE_CHECK: SignatureCheck = { signer: defaultSigner, isKeyOf: fingerprintIsKeyOf };
+
+/**
+ * Checks one consistency signature for this study, round and session: well-formed, made with the
+ * identity key of its siteId, and valid over the survivor list it carries.
+ * @throws SecAggError MALFORMED, WRONG_ROUND, BAD_SIGNATURE
+ */
+export function checkConsistencySignature(params: ResolvedParams, message: ConsistencySignature, check: SignatureCheck): void {
+  checkRound(params, message, 'ConsistencySignature');
+  if (typeof message.siteId !== 'string') throw new SecAggError('MALFORMED', 'ConsistencySignature.siteId must be a string');
+  if (message.session !== params.session) {
+    throw new SecAggError('WRONG_ROUND', `the consistency signature of ${message.siteId} is for session ${String(message.session)}, this is session ${params.session}`);
+  }
+  const survivors = idSet(message.survivors, `survivors signed by ${message.siteId}`);
+  checkBytes(message.publicKey, ED25519_PUBLIC_KEY_BYTES, `publicKey of ${message.siteId}`);
+  checkBytes(message.signature, ED25519_SIGNATURE_BYTES, `signature of ${message.siteId}`);
+  if (!check.isKeyOf(message.siteId, message.publicKey)) throw new SecAggError('BAD_SIGNATURE', `the key in the consistency signature of ${message.siteId} is not its identity key`);
+  const signed = consistencyMessage(params.studyId, params.round, params.session, [...survivors]);
+  if (!check.signer.verify(signed, message.signature, message.publicKey)) {
+    throw new SecAggError('BAD_SIGNATURE', `the consistency signature of ${message.siteId} does not verify for study ${params.studyId} round ${params.round} session ${params.session}`);
+  }
+}
+
+/** Whether two id lists hold the same ids (order ignored). */
+export function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const set = new Set(a);
+  return b.every((id) => set.has(id));
+}
+
+/** The bytes a site signs over its round-0 keys (Bonawitz et al. 2017, Fig. 4, round 0, active variant). */
+export function advertiseMessage(params: ResolvedParams, siteId: string, encryptionPublicKey: Uint8Array, maskingPublicKey: Uint8Array): Uint8Array {
+  return context([
+    'advertise',
+    params.studyId,
+    params.round,
+    params.session,
+    siteId,
+    Buffer.from(encryptionPublicKey).toString('base64'),
+    Buffer.from(maskingPublicKey).toString('base64'),
+  ]);
+}
+
+/**
+ * Checks the identity signature on one site's advertised keys: present, by the site's identity key,
+ * over this study, round, session and exactly these keys.
+ * @throws SecAggError BAD_SIGNATURE, MALFORMED
+ */
+export function checkAdvertiseSignature(params: ResolvedParams, message: AdvertiseKeys, check: SignatureCheck): void {
+  if (message.identityKey === undefined || message.signature === undefined) throw new SecAggError('BAD_SIGNATURE', `the keys of ${message.siteId} are not signed`);
+  checkBytes(message.identityKey, ED25519_PUBLIC_KEY_BYTES, `identityKey of ${message.siteId}`);
+  checkBytes(message.signature, ED25519_SIGNATURE_BYTES, `signature of ${message.siteId}'s keys`);
+  if (!check.isKeyOf(message.siteId, message.identityKey)) throw new SecAggError('BAD_SIGNATURE', `the keys of ${message.siteId} are signed with a key that is not its identity key`);
+  const signed = advertiseMessage(params, message.siteId, message.encryptionPublicKey, message.maskingPublicKey);
+  if (!check.signer.verify(signed, message.signature, message.identityKey)) {
+    throw new SecAggError('BAD_SIGNATURE', `the signature on ${message.siteId}'s keys does not verify for study ${params.studyId} round ${params.round} session ${params.session}`);
+  }
 }

@@ -12,6 +12,16 @@ describe('secure-aggregation wire payloads', () => {
     expect(Array.from(back.nested[0].y)).toEqual([7]);
   });
 
+  it('encodes a view into a larger buffer as just its own words, little-endian', () => {
+    // Arrange: words 1..2 of a 4-word buffer (byteOffset 4).
+    const view = new Uint32Array([9, 0x04030201, 0xa0b0c0d0, 9]).subarray(1, 3);
+    // Act
+    const text = encodeSecAggPayload({ masked: view });
+    // Assert: base64 of 01 02 03 04 d0 c0 b0 a0, computed by hand.
+    expect(text).toBe(`{"masked":{"$u32":"${Buffer.from([1, 2, 3, 4, 0xd0, 0xc0, 0xb0, 0xa0]).toString('base64')}"}}`);
+    expect(Array.from(decodeSecAggPayload<{ masked: Uint32Array }>(text).masked)).toEqual([0x04030201, 0xa0b0c0d0]);
+  });
+
   it('refuses text that is not a payload, naming the problem', () => {
     expect(() => decodeSecAggPayload('{not json')).toThrow(SecAggError);
     expect(() => decodeSecAggPayload('{"$u32":"AQID"}')).toThrow('whole number of 32-bit words');

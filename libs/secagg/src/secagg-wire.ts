@@ -1,5 +1,23 @@
 import { SecAggError } from './secagg.error';
 
+const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** The words as little-endian bytes: a view of the same memory on little-endian hosts (no copy). */
+function wordsToBytes(words: Uint32Array): Buffer {
+  if (HOST_IS_LITTLE_ENDIAN) return Buffer.from(words.buffer, words.byteOffset, words.byteLength);
+  const bytes = Buffer.alloc(words.length * 4);
+  for (let i = 0; i < words.length; i++) bytes.writeUInt32LE(words[i], i * 4);
+  return bytes;
+}
+
+/** Little-endian bytes as words, copied into a fresh (aligned) Uint32Array. */
+function bytesToWords(bytes: Buffer): Uint32Array {
+  const words = new Uint32Array(bytes.length / 4);
+  if (HOST_IS_LITTLE_ENDIAN) new Uint8Array(words.buffer).set(bytes);
+  else for (let i = 0; i < words.length; i++) words[i] = bytes.readUInt32LE(i * 4);
+  return words;
+}
+
 /**
  * The secure-aggregation messages as text, for the protocol's sealed secagg-up/-down steps: JSON in
  * which byte arrays travel as `{"$b64": …}` and the masked ring words as `{"$u32": …}` (little-endian).
@@ -7,11 +25,7 @@ import { SecAggError } from './secagg.error';
  */
 export function encodeSecAggPayload(message: unknown): string {
   return JSON.stringify(message, (_key, value: unknown) => {
-    if (value instanceof Uint32Array) {
-      const bytes = Buffer.alloc(value.length * 4);
-      for (let i = 0; i < value.length; i++) bytes.writeUInt32LE(value[i], i * 4);
-      return { $u32: bytes.toString('base64') };
-    }
+    if (value instanceof Uint32Array) return { $u32: wordsToBytes(value).toString('base64') };
     if (value instanceof Uint8Array) return { $b64: Buffer.from(value).toString('base64') };
     return value;
   });
@@ -28,9 +42,7 @@ export function decodeSecAggPayload<T>(text: string): T {
         if (keys.length === 1 && typeof o['$u32'] === 'string') {
           const bytes = Buffer.from(o['$u32'], 'base64');
           if (bytes.length % 4 !== 0) throw new SecAggError('MALFORMED', 'masked words are not a whole number of 32-bit words');
-          const words = new Uint32Array(bytes.length / 4);
-          for (let i = 0; i < words.length; i++) words[i] = bytes.readUInt32LE(i * 4);
-          return words;
+          return bytesToWords(bytes);
         }
       }
       return value;

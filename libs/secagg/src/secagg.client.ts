@@ -4,23 +4,41 @@ import { quantize } from './quantize.util';
 import { RandomBytes, shamirSplit } from './shamir.util';
 import { SecAggError } from './secagg.error';
 import {
-  addInto,
+  advertiseMessage,
   applyPairMask,
+  checkAdvertiseSignature,
   checkBytes,
+  checkConsistencySignature,
   checkRound,
+  consistencyMessage,
+  DEFAULT_SIGNATURE_CHECK,
   idSet,
   reduceToRing,
   resolveParams,
+  sameIds,
   ResolvedParams,
   SEED_BYTES,
-  selfMask,
+  applySelfMask,
   shareAad,
   shareKey,
   SHARE_PLAINTEXT_BYTES,
+  SignatureCheck,
 } from './secagg-protocol.util';
-import type { AdvertiseKeys, EncryptedShares, HeldShare, MaskedInput, SecAggParams, UnmaskingShares } from './secagg.types';
+import type {
+  AdvertiseKeys,
+  ConsistencySignature,
+  EncryptedShares,
+  HeldShare,
+  MaskedInput,
+  SecAggIdentity,
+  SecAggParams,
+  UnmaskingShares,
+  UnmaskRequest,
+} from './secagg.types';
 
-type ClientPhase = 'new' | 'advertised' | 'shared' | 'masked' | 'unmasked';
+/** Where a {@link SecAggClient} is; 'aborted' after a failed consistency check (nothing revealed). */
+export type SecAggClientPhase = 'new' | 'advertised' | 'shared' | 'masked' | 'signed' | 'unmasked' | 'aborted';
+type ClientPhase = SecAggClientPhase;
 
 interface HeldShares {
   keyShare: Uint8Array;
@@ -35,10 +53,17 @@ interface HeldShares {
  * What it guarantees the server: the masked input is the site's quantised update plus a self mask
  * PRG(b_u) and pairwise masks ±PRG(s_{u,v}) — uniform in Z_{2^bits} to anyone without b_u — and in
  * round 3 it reveals, for each other site, a share of b or of s^SK but never both.
+ *
+ * Given a {@link SecAggIdentity} it runs the malicious-server variant (Bonawitz et al. 2017, Fig. 4):
+ * it signs its round-0 keys and accepts only peers' keys signed by their identity keys, and
+ * (round 4, "ConsistencyCheck") after its masked input it signs the survivor set U3 it was told
+ * ({@link signSurvivors}) and reveals shares only once the server has shown it at least t valid
+ * signatures, from sites of U3, of that same U3 ({@link unmaskConsistent}); the semi-honest
+ * {@link unmask} is then refused. A failed check aborts the site for the round and wipes its shares.
  */
 export class SecAggClient {
   private readonly params: ResolvedParams;
-  private phase: ClientPhase = 'new';
+  private currentPhase: ClientPhase = 'new';
   private encryptionKeys?: EncryptionKeyPair;
   private maskingKeys?: EncryptionKeyPair;
   private selfMaskSeed?: Uint8Array;
@@ -46,25 +71,45 @@ export class SecAggClient {
   private readonly advertised = new Map<string, AdvertiseKeys>();
   /** Shares held of each U2 member's secrets (own included). */
   private readonly held = new Map<string, HeldShares>();
+  private readonly signatureCheck: SignatureCheck | null;
+  /** U3 and U2∖U3 as the server told this site, kept between signing and unmasking. */
+  private told?: { survivors: string[]; dropped: string[] };
+  private whyAborted: string | null = null;
 
   /**
    * @param params - the round's parameters (checked; MALFORMED otherwise)
    * @param siteId - this site, one of params.siteIds (UNKNOWN_SITE otherwise)
    * @param rng - randomness for keys, the self-mask seed and Shamir coefficients; default the OS CSPRNG.
    *   Pass a seeded generator only in tests.
+   * @param identity - this site's identity key: turns on the consistency check (malicious-server
+   *   variant). Default none: the semi-honest protocol.
    */
   constructor(
     params: SecAggParams,
     readonly siteId: string,
     private readonly rng: RandomBytes = randomBytes,
+    private readonly identity?: SecAggIdentity,
   ) {
     this.params = resolveParams(params);
     if (!this.params.position.has(siteId)) throw new SecAggError('UNKNOWN_SITE', `site ${String(siteId)} is not selected for this round`);
+    this.signatureCheck = identity
+      ? { signer: identity.signer ?? DEFAULT_SIGNATURE_CHECK.signer, isKeyOf: identity.isKeyOf ?? DEFAULT_SIGNATURE_CHECK.isKeyOf }
+      : null;
+  }
+
+  /** The current phase. */
+  get phase(): SecAggClientPhase {
+    return this.currentPhase;
+  }
+
+  /** Why this site aborted the round (a failed consistency check), or null. */
+  get abortReason(): string | null {
+    return this.whyAborted;
   }
 
   private advance(from: ClientPhase, to: ClientPhase, step: string): void {
-    if (this.phase !== from) throw new SecAggError('BAD_STATE', `${step} called in phase ${this.phase}, expected ${from}`);
-    this.phase = to;
+    if (this.currentPhase !== from) throw new SecAggError('BAD_STATE', `${step} called in phase ${this.currentPhase}, expected ${from}`);
+    this.currentPhase = to;
   }
 
   private base(): { studyId: string; round: number } {
@@ -76,12 +121,16 @@ export class SecAggClient {
     this.advance('new', 'advertised', 'advertiseKeys');
     this.encryptionKeys = x25519KeyPairFromSecret(this.rng(X25519_KEY_BYTES));
     this.maskingKeys = x25519KeyPairFromSecret(this.rng(X25519_KEY_BYTES));
-    return {
+    const keys: AdvertiseKeys = {
       ...this.base(),
       siteId: this.siteId,
       encryptionPublicKey: new Uint8Array(this.encryptionKeys.publicKey),
       maskingPublicKey: new Uint8Array(this.maskingKeys.publicKey),
     };
+    if (!this.identity) return keys;
+    const signer = this.identity.signer ?? DEFAULT_SIGNATURE_CHECK.signer;
+    const signed = advertiseMessage(this.params, this.siteId, keys.encryptionPublicKey, keys.maskingPublicKey);
+    return { ...keys, identityKey: new Uint8Array(this.identity.signing.publicKey), signature: signer.sign(signed, this.identity.signing.secretKey) };
   }
 
   /**
@@ -102,6 +151,8 @@ export class SecAggClient {
       if (this.advertised.has(message.siteId)) throw new SecAggError('DUPLICATE', `two AdvertiseKeys from ${message.siteId}`);
       checkBytes(message.encryptionPublicKey, X25519_KEY_BYTES, `encryptionPublicKey of ${message.siteId}`);
       checkBytes(message.maskingPublicKey, X25519_KEY_BYTES, `maskingPublicKey of ${message.siteId}`);
+      // Active variant: keys the server made up would route this site's shares to the server.
+      if (this.signatureCheck) checkAdvertiseSignature(this.params, message, this.signatureCheck);
       for (const key of [message.encryptionPublicKey, message.maskingPublicKey]) {
         // Repeated keys would make two pairs' masks or share keys equal (Bonawitz et al. Fig. 4, round 1).
         const hex = Buffer.from(key).toString('hex');
@@ -195,9 +246,7 @@ export class SecAggClient {
     quantize(weighted, clipRange * maxWeight, n, bits, y, 0);
     quantize([weight], maxWeight, n, bits, y, vectorLength);
     weighted.fill(0);
-    const own = selfMask(this.params, this.siteId, this.selfMaskSeed as Uint8Array);
-    addInto(y, own, 1);
-    own.fill(0);
+    applySelfMask(this.params, y, this.siteId, this.selfMaskSeed as Uint8Array, 1);
     const maskingKeys = this.maskingKeys as EncryptionKeyPair;
     for (const peer of this.held.keys()) {
       if (peer === this.siteId) continue;
@@ -211,14 +260,95 @@ export class SecAggClient {
   }
 
   /**
-   * Round 3: checks the server's split of U2 into survivors (sent a masked input, this site among
-   * them, at least t) and dropped, then reveals its share of b_u for each survivor u and of s_u^SK for
-   * each dropped u. Callable once, so the server never gets both shares of one site from it.
+   * Round 3 (semi-honest variant): checks the server's split of U2 into survivors (sent a masked
+   * input, this site among them, at least t) and dropped, then reveals its share of b_u for each
+   * survivor u and of s_u^SK for each dropped u. Callable once, so the server never gets both shares
+   * of one site from it. Refused (BAD_STATE) when the client has an identity: then the consistency
+   * check must come first ({@link signSurvivors}, {@link unmaskConsistent}).
    * @throws SecAggError MALFORMED (lists that are not a partition of U2, or omit this site),
    *   UNKNOWN_SITE, DUPLICATE, BELOW_THRESHOLD, BAD_STATE
    */
   unmask(survivors: readonly string[], dropped: readonly string[]): UnmaskingShares {
+    if (this.signatureCheck) throw new SecAggError('BAD_STATE', `${this.siteId} reveals shares only after the consistency check`);
     this.advance('masked', 'unmasked', 'unmask');
+    const told = this.checkSplit(survivors, dropped);
+    return this.reveal(told.survivors, told.dropped);
+  }
+
+  /**
+   * Consistency check, first half (Bonawitz et al. 2017, Fig. 4, round 4): checks the server's
+   * unmask request like {@link unmask} and signs (study, round, session, U3) with this site's
+   * identity key. Reveals nothing.
+   * @throws SecAggError as {@link unmask}; BAD_STATE without an identity
+   */
+  signSurvivors(request: UnmaskRequest): ConsistencySignature {
+    if (!this.identity) throw new SecAggError('BAD_STATE', `${this.siteId} has no identity key to sign with`);
+    this.advance('masked', 'signed', 'signSurvivors');
+    checkRound(this.params, request, 'UnmaskRequest');
+    this.told = this.checkSplit(request.survivors, request.dropped);
+    const signer = this.identity.signer ?? DEFAULT_SIGNATURE_CHECK.signer;
+    const message = consistencyMessage(this.params.studyId, this.params.round, this.params.session, this.told.survivors);
+    return {
+      ...this.base(),
+      siteId: this.siteId,
+      session: this.params.session,
+      survivors: [...this.told.survivors],
+      publicKey: new Uint8Array(this.identity.signing.publicKey),
+      signature: signer.sign(message, this.identity.signing.secretKey),
+    };
+  }
+
+  /**
+   * Consistency check, second half, then round 3: verifies the signatures the server forwarded —
+   * each from a distinct member of the U3 this site was told, made with that site's identity key,
+   * for this study, round and session, over exactly that U3 — and that there are at least t; only
+   * then reveals the shares as {@link unmask} does. Any failure aborts this site for the round:
+   * its held shares are wiped, {@link abortReason} says why, and the error is thrown.
+   * @throws SecAggError INCONSISTENT (a signature over another survivor set), BAD_SIGNATURE (forged,
+   *   wrong key, or another round's), WRONG_ROUND, UNKNOWN_SITE (a signer outside U3), DUPLICATE,
+   *   BELOW_THRESHOLD (fewer than t signatures), MALFORMED, BAD_STATE
+   */
+  unmaskConsistent(signatures: readonly ConsistencySignature[]): UnmaskingShares {
+    this.advance('signed', 'unmasked', 'unmaskConsistent');
+    const told = this.told as { survivors: string[]; dropped: string[] };
+    const check = this.signatureCheck as SignatureCheck;
+    try {
+      if (!Array.isArray(signatures)) throw new SecAggError('MALFORMED', 'the forwarded signatures must be an array');
+      const signers = new Set<string>();
+      const survivors = new Set(told.survivors);
+      for (const signature of signatures) {
+        if (typeof signature !== 'object' || signature === null) throw new SecAggError('MALFORMED', 'a forwarded signature must be an object');
+        if (signers.has(signature.siteId)) throw new SecAggError('DUPLICATE', `two consistency signatures from ${String(signature.siteId)}`);
+        // A genuine signature over another set is proof that the server lied, whoever signed it.
+        checkConsistencySignature(this.params, signature, check);
+        if (!sameIds(signature.survivors, told.survivors)) {
+          throw new SecAggError('INCONSISTENT', `${signature.siteId} signed a survivor set of ${signature.survivors.length} sites, this site was told ${told.survivors.length}: the server told sites different survivor sets`);
+        }
+        if (!survivors.has(signature.siteId)) throw new SecAggError('UNKNOWN_SITE', `a consistency signature from ${signature.siteId}, not a survivor this site was told of`);
+        signers.add(signature.siteId);
+      }
+      if (signers.size < this.params.threshold) {
+        throw new SecAggError('BELOW_THRESHOLD', `${signers.size} sites signed the survivor set, threshold is ${this.params.threshold}`);
+      }
+    } catch (err) {
+      this.abortWith(err);
+    }
+    return this.reveal(told.survivors, told.dropped);
+  }
+
+  private abortWith(err: unknown): never {
+    this.currentPhase = 'aborted';
+    this.whyAborted = err instanceof Error ? err.message : String(err);
+    for (const shares of this.held.values()) {
+      shares.keyShare.fill(0);
+      shares.selfMaskShare.fill(0);
+    }
+    this.held.clear();
+    throw err;
+  }
+
+  /** Checks that (survivors, dropped) partition the sites that shared keys, with this site and at least t survivors. */
+  private checkSplit(survivors: readonly string[], dropped: readonly string[]): { survivors: string[]; dropped: string[] } {
     const alive = idSet(survivors, 'survivors');
     const gone = idSet(dropped, 'dropped');
     for (const id of [...alive, ...gone]) {
@@ -228,8 +358,12 @@ export class SecAggClient {
     if (alive.size + gone.size !== this.held.size) throw new SecAggError('MALFORMED', `survivors and dropped cover ${alive.size + gone.size} of the ${this.held.size} sites that shared keys`);
     if (!alive.has(this.siteId)) throw new SecAggError('MALFORMED', `${this.siteId} sent its masked input but is not listed as a survivor`);
     if (alive.size < this.params.threshold) throw new SecAggError('BELOW_THRESHOLD', `${alive.size} survivors, threshold is ${this.params.threshold}`);
-    const selfMaskShares: HeldShare[] = [...alive].sort().map((of) => ({ of, y: new Uint8Array((this.held.get(of) as HeldShares).selfMaskShare) }));
-    const keyShares: HeldShare[] = [...gone].sort().map((of) => ({ of, y: new Uint8Array((this.held.get(of) as HeldShares).keyShare) }));
+    return { survivors: [...alive].sort(), dropped: [...gone].sort() };
+  }
+
+  private reveal(survivors: readonly string[], dropped: readonly string[]): UnmaskingShares {
+    const selfMaskShares: HeldShare[] = survivors.map((of) => ({ of, y: new Uint8Array((this.held.get(of) as HeldShares).selfMaskShare) }));
+    const keyShares: HeldShare[] = dropped.map((of) => ({ of, y: new Uint8Array((this.held.get(of) as HeldShares).keyShare) }));
     for (const shares of this.held.values()) {
       shares.keyShare.fill(0);
       shares.selfMaskShare.fill(0);

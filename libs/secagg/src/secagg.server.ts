@@ -6,17 +6,22 @@ import { SecAggError } from './secagg.error';
 import {
   addInto,
   applyPairMask,
+  checkAdvertiseSignature,
   checkBytes,
+  checkConsistencySignature,
   checkRound,
+  DEFAULT_SIGNATURE_CHECK,
   reduceToRing,
   resolveParams,
   ResolvedParams,
   SEED_BYTES,
-  selfMask,
+  applySelfMask,
   SHARE_PLAINTEXT_BYTES,
+  SignatureCheck,
 } from './secagg-protocol.util';
 import type {
   AdvertiseKeys,
+  ConsistencySignature,
   EncryptedShares,
   HeldShare,
   MaskedInput,
@@ -27,7 +32,19 @@ import type {
 } from './secagg.types';
 
 /** Where a {@link SecAggServer} is: which messages it accepts next. */
-export type SecAggServerPhase = 'advertise' | 'shares' | 'masked' | 'unmasking' | 'done' | 'aborted';
+export type SecAggServerPhase = 'advertise' | 'shares' | 'masked' | 'consistency' | 'unmasking' | 'done' | 'aborted';
+
+/** Options of a {@link SecAggServer}. */
+export interface SecAggServerOptions {
+  /**
+   * Run the malicious-server variant (Bonawitz et al. 2017): signed round-0 keys (refused unsigned)
+   * and the consistency check round between the masked inputs and the unmasking; needed whenever the
+   * sites have identities. Default false.
+   */
+  consistencyCheck?: boolean;
+  /** How the server checks signatures before forwarding them; default Ed25519 and key fingerprints as site ids. */
+  signatureCheck?: Partial<SignatureCheck>;
+}
 
 /**
  * The server's side of one secure-aggregation round (Bonawitz et al., CCS 2017, Fig. 4, semi-honest
@@ -46,10 +63,20 @@ export class SecAggServer {
   private u1: string[] = [];
   private u2: string[] = [];
   private u3: string[] = [];
+  /** U4: the survivors whose consistency signature the server forwarded (= U3 without the check). */
+  private u4: string[] = [];
+  private readonly signatures = new Map<string, ConsistencySignature>();
+  private readonly consistencyCheck: boolean;
+  private readonly signatureCheck: SignatureCheck;
 
-  /** @param params - the round's parameters, the same the sites use (checked; MALFORMED otherwise). */
-  constructor(params: SecAggParams) {
+  /**
+   * @param params - the round's parameters, the same the sites use (checked; MALFORMED otherwise).
+   * @param options - see {@link SecAggServerOptions}; default semi-honest (no consistency round).
+   */
+  constructor(params: SecAggParams, options: SecAggServerOptions = {}) {
     this.params = resolveParams(params);
+    this.consistencyCheck = options.consistencyCheck ?? false;
+    this.signatureCheck = { ...DEFAULT_SIGNATURE_CHECK, ...options.signatureCheck };
   }
 
   /** The current phase ('aborted' after BELOW_THRESHOLD or BAD_SHARE). */
@@ -69,6 +96,7 @@ export class SecAggServer {
     this.unmasking.clear();
     this.shares.clear();
     this.advertised.clear();
+    this.signatures.clear();
     this.currentPhase = 'aborted';
     throw error;
   }
@@ -98,11 +126,13 @@ export class SecAggServer {
     this.checkSender(message.siteId, this.params.siteIds, this.advertised, 'AdvertiseKeys');
     checkBytes(message.encryptionPublicKey, X25519_KEY_BYTES, `encryptionPublicKey of ${message.siteId}`);
     checkBytes(message.maskingPublicKey, X25519_KEY_BYTES, `maskingPublicKey of ${message.siteId}`);
+    if (this.consistencyCheck) checkAdvertiseSignature(this.params, message, this.signatureCheck);
     this.advertised.set(message.siteId, {
       ...this.base(),
       siteId: message.siteId,
       encryptionPublicKey: new Uint8Array(message.encryptionPublicKey),
       maskingPublicKey: new Uint8Array(message.maskingPublicKey),
+      ...(message.identityKey && message.signature ? { identityKey: new Uint8Array(message.identityKey), signature: new Uint8Array(message.signature) } : {}),
     });
   }
 
@@ -183,8 +213,46 @@ export class SecAggServer {
     this.expect('masked', 'unmaskRequest');
     this.closeStep(this.masked.size, 'sent masked inputs');
     this.u3 = [...this.masked.keys()].sort();
-    this.currentPhase = 'unmasking';
+    this.u4 = [...this.u3];
+    this.currentPhase = this.consistencyCheck ? 'consistency' : 'unmasking';
     return { ...this.base(), survivors: [...this.u3], dropped: this.u2.filter((id) => !this.masked.has(id)) };
+  }
+
+  /**
+   * Consistency check (only with `consistencyCheck`): accepts one survivor's signature of U3. An
+   * honest server refuses what the sites would refuse: a signature from outside U3, over another
+   * survivor set, another round or session, or that does not verify under the site's identity key.
+   * @throws SecAggError BAD_STATE, WRONG_ROUND, UNKNOWN_SITE, DUPLICATE, MALFORMED, INCONSISTENT, BAD_SIGNATURE
+   */
+  collectSignature(message: ConsistencySignature): void {
+    this.expect('consistency', 'collectSignature');
+    checkRound(this.params, message, 'ConsistencySignature');
+    this.checkSender(message.siteId, this.u3, this.signatures, 'ConsistencySignature');
+    checkConsistencySignature(this.params, message, this.signatureCheck);
+    if (message.survivors.length !== this.u3.length || [...message.survivors].sort().some((id, i) => id !== this.u3[i])) {
+      throw new SecAggError('INCONSISTENT', `${message.siteId} signed a survivor set other than U3`);
+    }
+    this.signatures.set(message.siteId, {
+      ...this.base(),
+      siteId: message.siteId,
+      session: message.session,
+      survivors: [...this.u3],
+      publicKey: new Uint8Array(message.publicKey),
+      signature: new Uint8Array(message.signature),
+    });
+  }
+
+  /**
+   * Closes the consistency check (U4 = the survivors that signed) and returns the signatures to
+   * forward to every member of U4.
+   * @throws SecAggError BELOW_THRESHOLD (round aborted) with fewer than t signatures; BAD_STATE
+   */
+  forwardSignatures(): ConsistencySignature[] {
+    this.expect('consistency', 'forwardSignatures');
+    this.closeStep(this.signatures.size, 'signed the survivor set');
+    this.u4 = [...this.signatures.keys()].sort();
+    this.currentPhase = 'unmasking';
+    return this.u4.map((id) => this.signatures.get(id) as ConsistencySignature);
   }
 
   /**
@@ -195,7 +263,7 @@ export class SecAggServer {
   collectUnmasking(message: UnmaskingShares): void {
     this.expect('unmasking', 'collectUnmasking');
     checkRound(this.params, message, 'UnmaskingShares');
-    this.checkSender(message.siteId, this.u3, this.unmasking, 'UnmaskingShares');
+    this.checkSender(message.siteId, this.u4, this.unmasking, 'UnmaskingShares');
     const dropped = this.u2.filter((id) => !this.masked.has(id));
     const copy = (list: unknown, expected: string[], length: number, what: string): HeldShare[] => {
       if (!Array.isArray(list) || list.length !== expected.length) throw new SecAggError('MALFORMED', `${message.siteId} sent ${what} for the wrong number of sites`);
@@ -251,8 +319,7 @@ export class SecAggServer {
     for (const id of this.u3) addInto(total, this.masked.get(id) as Uint32Array, 1);
     for (const id of this.u3) {
       const seed = this.reconstruct(id, (message) => message.selfMaskShares);
-      const mask = selfMask(this.params, id, seed);
-      addInto(total, mask, -1);
+      applySelfMask(this.params, total, id, seed, -1);
       seed.fill(0);
     }
     for (const id of dropped) {

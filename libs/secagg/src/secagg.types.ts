@@ -1,3 +1,5 @@
+import type { Signer, SigningKeyPair } from '@medfed/crypto';
+
 /**
  * One secure-aggregation round's public parameters, identical at every site and the server.
  * Follows Bonawitz et al., "Practical Secure Aggregation for Privacy-Preserving Machine Learning"
@@ -19,6 +21,8 @@ export interface SecAggParams {
   bits?: number;
   /** Largest weight (example count) a site may send; fixes the quantisation scale. Default 65536. */
   maxWeight?: number;
+  /** Which attempt of the round this is (1, 2, …); signed in the consistency check so a signature of one attempt is refused in another. Default 1. */
+  session?: number;
 }
 
 /** Fields every secure-aggregation message carries; a message for another study or round is refused (WRONG_ROUND). */
@@ -34,6 +38,13 @@ export interface AdvertiseKeys extends SecAggMessage {
   encryptionPublicKey: Uint8Array;
   /** s_u^PK: agrees the pairwise mask seeds with the other sites. */
   maskingPublicKey: Uint8Array;
+  /**
+   * Malicious-server variant only (sites with a {@link SecAggIdentity}): the site's Ed25519 identity
+   * public key and its signature over {@link advertiseMessage}(study, round, session, siteId, c^PK, s^PK),
+   * so a server cannot substitute keys of its own and receive the shares meant for the site.
+   */
+  identityKey?: Uint8Array;
+  signature?: Uint8Array;
 }
 
 /** Round 1, site `from` → server → site `to`: AE-encrypted Shamir shares of from's s^SK and b. */
@@ -54,6 +65,25 @@ export interface MaskedInput extends SecAggMessage {
 export interface UnmaskRequest extends SecAggMessage {
   survivors: string[];
   dropped: string[];
+}
+
+/**
+ * The consistency check of the malicious-server variant (Bonawitz et al., CCS 2017, Fig. 4
+ * "ConsistencyCheck"), site → server, and server → every signer: the site's Ed25519 signature, with
+ * its identity key, of (study, round, session, U3). A site reveals shares only after seeing at least t
+ * valid signatures of the very U3 it was told, so a server cannot tell some sites that u survived
+ * (and get b_u from them) and others that u dropped (and get s_u^SK).
+ */
+export interface ConsistencySignature extends SecAggMessage {
+  siteId: string;
+  /** The attempt of the round (see {@link SecAggParams.session}). */
+  session: number;
+  /** U3 as the signer was told it, sorted. */
+  survivors: string[];
+  /** The signer's Ed25519 identity public key; it must belong to siteId (by default siteId is its fingerprint). */
+  publicKey: Uint8Array;
+  /** Ed25519 over {@link consistencyMessage}(study, round, session, survivors). */
+  signature: Uint8Array;
 }
 
 /** One Shamir share a site holds of another site's secret. */
@@ -77,4 +107,20 @@ export interface SecAggResult {
   sum: Float32Array;
   weightSum: number;
   survivors: string[];
+}
+
+/**
+ * A site's identity for the consistency check: with it a {@link SecAggClient} runs the
+ * malicious-server variant and reveals no share before it has seen t valid signatures of its U3.
+ */
+export interface SecAggIdentity {
+  /** The site's Ed25519 identity key pair (for a medfed node, the one it enrolled with). */
+  signing: SigningKeyPair;
+  /** Ed25519 implementation from @medfed/crypto; default `defaultSigner`. */
+  signer?: Signer;
+  /**
+   * Whether `publicKey` is the identity key of `siteId` (the PKI of Bonawitz et al.'s active model).
+   * Default: siteId is the key's fingerprint (`keyFingerprint`), which is how medfed names nodes.
+   */
+  isKeyOf?: (siteId: string, publicKey: Uint8Array) => boolean;
 }

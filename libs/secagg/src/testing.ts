@@ -1,11 +1,11 @@
 // Test and benchmark helpers for @medfed/secagg: a seeded randomness source and an in-process driver
 // that runs one whole round between SecAggClients and a SecAggServer. Never use the seeded source
 // outside tests — its output is predictable by design.
-import { expandMask, sha256 } from '@medfed/crypto';
+import { expandMask, generateIdentity, keyFingerprint, sha256, SigningKeyPair } from '@medfed/crypto';
 import { SecAggClient } from './secagg.client';
 import { SecAggServer } from './secagg.server';
 import type { RandomBytes } from './shamir.util';
-import type { AdvertiseKeys, EncryptedShares, MaskedInput, SecAggParams, SecAggResult, UnmaskingShares } from './secagg.types';
+import type { AdvertiseKeys, ConsistencySignature, EncryptedShares, MaskedInput, SecAggParams, SecAggResult, UnmaskingShares } from './secagg.types';
 
 /**
  * A deterministic {@link RandomBytes}: successive calls read AES-256-CTR streams keyed from
@@ -29,7 +29,19 @@ export interface SecAggTranscript {
   advertise: AdvertiseKeys[];
   shares: Map<string, EncryptedShares[]>;
   masked: MaskedInput[];
+  /** Consistency signatures, when the round ran the check. */
+  signatures?: ConsistencySignature[];
   unmasking: UnmaskingShares[];
+}
+
+/** `n` sites with fresh Ed25519 identities, named as medfed names nodes (key fingerprints), sorted. */
+export function identifiedSites(n: number): { siteIds: string[]; keys: Map<string, SigningKeyPair> } {
+  const keys = new Map<string, SigningKeyPair>();
+  for (let i = 0; i < n; i++) {
+    const { signing } = generateIdentity();
+    keys.set(keyFingerprint(signing.publicKey), signing);
+  }
+  return { siteIds: [...keys.keys()].sort(), keys };
 }
 
 /** Options for {@link runSecAggRound}. */
@@ -42,6 +54,11 @@ export interface RunSecAggRoundOptions {
   transcript?: SecAggTranscript;
   /** Use this server (e.g. to inspect it after an abort); default a new one. */
   server?: SecAggServer;
+  /**
+   * Identity keys by site id: every site then runs the consistency check (malicious-server variant)
+   * and the default server does too. Default none: the semi-honest protocol.
+   */
+  identities?: ReadonlyMap<string, SigningKeyPair>;
 }
 
 /**
@@ -55,8 +72,12 @@ export function runSecAggRound(
 ): SecAggResult {
   const drops = options.drops ?? new Map<string, DropPoint>();
   const rngFor = options.rngFor ?? ((siteId: string) => seededRandomBytes(`${params.studyId}/${params.round}/${siteId}`));
-  const server = options.server ?? new SecAggServer(params);
-  const clients = params.siteIds.map((id) => new SecAggClient(params, id, rngFor(id)));
+  const identities = options.identities;
+  const server = options.server ?? new SecAggServer(params, { consistencyCheck: identities !== undefined });
+  const clients = params.siteIds.map((id) => {
+    const signing = identities?.get(id);
+    return new SecAggClient(params, id, rngFor(id), signing ? { signing } : undefined);
+  });
   const record = options.transcript;
 
   for (const client of clients) {
@@ -82,6 +103,17 @@ export function runSecAggRound(
   }
   const request = server.unmaskRequest();
   const unmasking = masking.filter((c) => drops.get(c.siteId) !== 'afterMasked');
+  if (identities) {
+    for (const client of unmasking) {
+      const signature = client.signSurvivors(request);
+      record?.signatures?.push(signature);
+      server.collectSignature(signature);
+    }
+    const forwarded = server.forwardSignatures();
+    const responses = unmasking.map((client) => client.unmaskConsistent(forwarded));
+    record?.unmasking.push(...responses);
+    return server.finish(responses);
+  }
   const responses = unmasking.map((client) => client.unmask(request.survivors, request.dropped));
   record?.unmasking.push(...responses);
   return server.finish(responses);

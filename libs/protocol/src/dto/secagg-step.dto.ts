@@ -3,9 +3,16 @@ import { IsIn, IsString, MaxLength } from 'class-validator';
 import { TaskScopeDto } from './task-scope.dto';
 import { IsIntInRange, Required } from './validators';
 
-/** The steps of secure aggregation (Bonawitz et al. 2017), as they travel between node and coordinator. */
-export const SECAGG_UP_STEPS = ['advertise', 'shares', 'masked', 'unmasking'] as const;
-export const SECAGG_DOWN_STEPS = ['keys', 'routed-shares', 'unmask-request'] as const;
+/**
+ * The steps of secure aggregation (Bonawitz et al. 2017), as they travel between node and coordinator.
+ * Up: advertise → shares → masked → consistency (the site's signature of the survivor set U3, the
+ * malicious-server variant's ConsistencyCheck) → unmasking. Down: keys → routed-shares →
+ * unmask-request (U3) → signatures (the t or more signatures of U3 the site must see before it
+ * reveals any share).
+ */
+export const SECAGG_UP_STEPS = ['advertise', 'shares', 'masked', 'consistency', 'unmasking'] as const;
+/** The coordinator → node steps; see {@link SECAGG_UP_STEPS}. */
+export const SECAGG_DOWN_STEPS = ['keys', 'routed-shares', 'unmask-request', 'signatures'] as const;
 export type SecAggUpStep = (typeof SECAGG_UP_STEPS)[number];
 export type SecAggDownStep = (typeof SECAGG_DOWN_STEPS)[number];
 
