@@ -171,7 +171,8 @@ export async function runStudyDemo(options: StudyDemoOptions): Promise<StudyDemo
     if (!options.skipBaselines) {
       print('computing baselines in process (each site alone; centralised on the pooled training data)…');
       await initBackend('auto');
-      const sim = await simulateStudy(study, dataset, { dataDir, spec, run: { federated: false }, minCohort: 1 });
+      // The baselines divide the data exactly as the nodes did (e.g. BreastMNIST's skewed partition).
+      const sim = await simulateStudy({ ...study, partition }, dataset, { dataDir, spec, run: { federated: false }, minCohort: 1 });
       baselines = { local: figures(sim.local as StudyMetrics), centralised: figures(sim.centralised as StudyMetrics) };
     }
     const summary: StudyDemoSummary = {
