@@ -6,6 +6,7 @@ import type { FederatedModel, ModelFamilyDefinition } from './federated-model';
 import { createRng, deriveSeed, Rng, shuffleInPlace } from './seeded-rng.util';
 import type { TrainOptions, TrainOutcome } from './tabular-classifier.model';
 import { shapeSize, WeightTensor } from './weights.util';
+import { validateTrainingConfig } from './training-config.util';
 
 /** Architecture settings of the autoencoder family, read from `ModelSpec.architecture`, with their defaults. */
 export interface AutoencoderArchitecture {
@@ -55,16 +56,6 @@ function validateSpec(spec: ModelSpec): void {
   autoencoderArchitecture(spec);
 }
 
-function validateConfig(config: TrainingConfig): void {
-  const problems: string[] = [];
-  if (!Number.isInteger(config.localSteps) || config.localSteps < 1) problems.push(`localSteps ${config.localSteps}`);
-  if (!Number.isInteger(config.batchSize) || config.batchSize < 1) problems.push(`batchSize ${config.batchSize}`);
-  if (!(config.learningRate > 0) || !Number.isFinite(config.learningRate)) problems.push(`learningRate ${config.learningRate}`);
-  if (!(config.l2 >= 0) || !Number.isFinite(config.l2)) problems.push(`l2 ${config.l2}`);
-  if (!(config.proximalMu >= 0) || !Number.isFinite(config.proximalMu)) problems.push(`proximalMu ${config.proximalMu}`);
-  if (config.optimizer !== 'sgd' && config.optimizer !== 'adam') problems.push(`optimizer '${String(config.optimizer)}'`);
-  if (problems.length > 0) throw new RangeError(`invalid training config: ${problems.join(', ')}`);
-}
 
 interface DenseLayer {
   kernel: tf.Variable;
@@ -179,7 +170,7 @@ export class AutoencoderModel implements FederatedModel {
    * @throws RangeError on an invalid config, mis-shaped inputs/labels, an empty set or a misshapen correction
    */
   async train(set: ExampleSet, config: TrainingConfig, seed: number, options: TrainOptions = {}): Promise<TrainOutcome> {
-    validateConfig(config);
+    validateTrainingConfig(config);
     const x = this.features(set);
     const outputs = this.spec.outputs ?? 1;
     if (set.labels.shape.length !== 2 || set.labels.shape[0] !== set.n || set.labels.shape[1] !== outputs) {

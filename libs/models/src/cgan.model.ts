@@ -6,6 +6,7 @@ import type { FederatedModel, ModelFamilyDefinition } from './federated-model';
 import { createRng, deriveSeed, Rng, shuffleInPlace } from './seeded-rng.util';
 import type { TrainOptions, TrainOutcome } from './tabular-classifier.model';
 import { shapeSize, WeightTensor } from './weights.util';
+import { validateTrainingConfig } from './training-config.util';
 
 /** The cgan family's settings, read from `ModelSpec.architecture` (all optional). */
 export interface CganArchitecture {
@@ -103,16 +104,6 @@ function validateCganSpec(spec: ModelSpec): void {
   cganArchitecture(spec);
 }
 
-function validateConfig(config: TrainingConfig): void {
-  const problems: string[] = [];
-  if (!Number.isInteger(config.localSteps) || config.localSteps < 1) problems.push(`localSteps ${config.localSteps}`);
-  if (!Number.isInteger(config.batchSize) || config.batchSize < 1) problems.push(`batchSize ${config.batchSize}`);
-  if (!(config.learningRate > 0) || !Number.isFinite(config.learningRate)) problems.push(`learningRate ${config.learningRate}`);
-  if (!(config.l2 >= 0) || !Number.isFinite(config.l2)) problems.push(`l2 ${config.l2}`);
-  if (!(config.proximalMu >= 0) || !Number.isFinite(config.proximalMu)) problems.push(`proximalMu ${config.proximalMu}`);
-  if (config.optimizer !== 'sgd' && config.optimizer !== 'adam') problems.push(`optimizer '${String(config.optimizer)}'`);
-  if (problems.length > 0) throw new RangeError(`cgan: invalid training config: ${problems.join(', ')}`);
-}
 
 interface Dense {
   kernel: tf.Variable;
@@ -288,7 +279,7 @@ export class CganModel implements FederatedModel {
    * @throws RangeError on an invalid config, mismatched data, or a SCAFFOLD correction (not supported)
    */
   async train(set: ExampleSet, config: TrainingConfig, seed: number, options: TrainOptions = {}): Promise<TrainOutcome> {
-    validateConfig(config);
+    validateTrainingConfig(config);
     if (options.gradientCorrection !== undefined) {
       throw new RangeError('cgan: SCAFFOLD gradientCorrection is not supported by this family (use fedavg, fedprox or an adaptive strategy)');
     }

@@ -6,6 +6,7 @@ import type { FederatedModel, ModelFamilyDefinition } from './federated-model';
 import { createRng, deriveSeed, Rng, shuffleInPlace } from './seeded-rng.util';
 import type { TrainOptions, TrainOutcome } from './tabular-classifier.model';
 import { shapeSize, WeightTensor } from './weights.util';
+import { validateTrainingConfig } from './training-config.util';
 
 /**
  * The CNN's architecture, read from `ModelSpec.architecture` (every field optional, defaults in brackets):
@@ -147,16 +148,6 @@ export function validateCnnSpec(spec: ModelSpec): { shape: ImageShape; arch: Cnn
   return { shape: [shape[0], shape[1], shape[2]], arch, outputs };
 }
 
-function validateConfig(config: TrainingConfig): void {
-  const problems: string[] = [];
-  if (!Number.isInteger(config.localSteps) || config.localSteps < 1) problems.push(`localSteps ${config.localSteps}`);
-  if (!Number.isInteger(config.batchSize) || config.batchSize < 1) problems.push(`batchSize ${config.batchSize}`);
-  if (!(config.learningRate > 0) || !Number.isFinite(config.learningRate)) problems.push(`learningRate ${config.learningRate}`);
-  if (!(config.l2 >= 0) || !Number.isFinite(config.l2)) problems.push(`l2 ${config.l2}`);
-  if (!(config.proximalMu >= 0) || !Number.isFinite(config.proximalMu)) problems.push(`proximalMu ${config.proximalMu}`);
-  if (config.optimizer !== 'sgd' && config.optimizer !== 'adam') problems.push(`optimizer '${String(config.optimizer)}'`);
-  if (problems.length > 0) throw new RangeError(`invalid training config: ${problems.join(', ')}`);
-}
 
 /**
  * A convolutional image classifier for federated training: `filters.length` blocks of convolution + ReLU + 2×2 max
@@ -291,7 +282,7 @@ export class CnnClassifier implements FederatedModel {
    * @throws RangeError on an invalid config, misshapen data, an empty set or a misshapen correction.
    */
   async train(set: ExampleSet, config: TrainingConfig, seed: number, options: TrainOptions = {}): Promise<TrainOutcome> {
-    validateConfig(config);
+    validateTrainingConfig(config);
     const images = this.imagesOf(set);
     const labels = this.labelsOf(set);
     if (set.n < 1) throw new RangeError('train: the training set has no examples');

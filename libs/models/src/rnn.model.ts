@@ -6,6 +6,7 @@ import type { FederatedModel, ModelFamilyDefinition } from './federated-model';
 import { createRng, deriveSeed, Rng, shuffleInPlace } from './seeded-rng.util';
 import type { TrainOptions, TrainOutcome } from './tabular-classifier.model';
 import { shapeSize, WeightTensor } from './weights.util';
+import { validateTrainingConfig } from './training-config.util';
 
 /** The wasm backend's heap access (tfjs-backend-wasm's BackendWasm), used by the slice kernels below. */
 interface WasmHeapBackend {
@@ -172,16 +173,6 @@ export function rnnArchitecture(spec: ModelSpec): RnnArchitecture {
   return a;
 }
 
-function validateConfig(config: TrainingConfig): void {
-  const problems: string[] = [];
-  if (!Number.isInteger(config.localSteps) || config.localSteps < 1) problems.push(`localSteps ${config.localSteps}`);
-  if (!Number.isInteger(config.batchSize) || config.batchSize < 1) problems.push(`batchSize ${config.batchSize}`);
-  if (!(config.learningRate > 0) || !Number.isFinite(config.learningRate)) problems.push(`learningRate ${config.learningRate}`);
-  if (!(config.l2 >= 0) || !Number.isFinite(config.l2)) problems.push(`l2 ${config.l2}`);
-  if (!(config.proximalMu >= 0) || !Number.isFinite(config.proximalMu)) problems.push(`proximalMu ${config.proximalMu}`);
-  if (config.optimizer !== 'sgd' && config.optimizer !== 'adam') problems.push(`optimizer '${String(config.optimizer)}'`);
-  if (problems.length > 0) throw new RangeError(`invalid training config: ${problems.join(', ')}`);
-}
 
 /** One named weight: whether the l2 penalty applies (kernels yes, biases and decay rates no). */
 interface NamedVariable {
@@ -387,7 +378,7 @@ export class RnnClassifier implements FederatedModel {
    */
   async train(set: ExampleSet, config: TrainingConfig, seed: number, options: TrainOptions = {}): Promise<TrainOutcome> {
     this.assertAlive();
-    validateConfig(config);
+    validateTrainingConfig(config);
     // The backend may have been chosen after this model was built.
     registerWasmSliceKernels();
     this.assertInputs(set, 'train');

@@ -4,6 +4,7 @@ import type { TabularSplit } from '@medfed/data';
 
 import { createRng, deriveSeed, Rng, shuffleInPlace } from './seeded-rng.util';
 import { shapeSize, WeightTensor } from './weights.util';
+import { validateTrainingConfig } from './training-config.util';
 
 /** Aggregate evaluation statistics: enough to compute accuracy, sensitivity, specificity and mean loss, and to sum across sites. */
 export interface EvaluationCounts {
@@ -48,18 +49,6 @@ interface Batch {
   size: number;
 }
 
-function validateConfig(config: TrainingConfig): void {
-  const problems: string[] = [];
-  if (!Number.isInteger(config.localSteps) || config.localSteps < 1) problems.push(`localSteps ${config.localSteps}`);
-  if (!Number.isInteger(config.batchSize) || config.batchSize < 1) problems.push(`batchSize ${config.batchSize}`);
-  if (!(config.learningRate > 0) || !Number.isFinite(config.learningRate)) problems.push(`learningRate ${config.learningRate}`);
-  if (!(config.l2 >= 0) || !Number.isFinite(config.l2)) problems.push(`l2 ${config.l2}`);
-  if (!(config.proximalMu >= 0) || !Number.isFinite(config.proximalMu)) problems.push(`proximalMu ${config.proximalMu}`);
-  if (config.optimizer !== 'sgd' && config.optimizer !== 'adam') problems.push(`optimizer '${String(config.optimizer)}'`);
-  if (problems.length > 0) {
-    throw new RangeError(`invalid training config: ${problems.join(', ')}`);
-  }
-}
 
 function validateSpec(spec: ModelSpec): void {
   if (!Number.isInteger(spec.inputDim) || spec.inputDim < 1) {
@@ -209,7 +198,7 @@ export class TabularClassifier {
    * @throws RangeError on an invalid config, data of the wrong width or a misshapen correction.
    */
   train(data: TabularSplit, config: TrainingConfig, seed: number, options: TrainOptions = {}): TrainOutcome {
-    validateConfig(config);
+    validateTrainingConfig(config);
     if (data.dim !== this.spec.inputDim) {
       throw new RangeError(`train: data has dim ${data.dim}, model expects ${this.spec.inputDim}`);
     }
