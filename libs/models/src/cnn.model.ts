@@ -5,7 +5,7 @@ import type { ExampleSet, ShapedArray } from '@medfed/data';
 import type { FederatedModel, ModelFamilyDefinition } from './federated-model';
 import { createRng, deriveSeed, Rng, shuffleInPlace } from './seeded-rng.util';
 import type { TrainOptions, TrainOutcome } from './tabular-classifier.model';
-import { shapeSize, WeightTensor } from './weights.util';
+import { assertWeightShapes, shapeSize, WeightTensor } from './weights.util';
 import { validateTrainingConfig } from './training-config.util';
 
 /**
@@ -223,14 +223,7 @@ export class CnnClassifier implements FederatedModel {
   }
 
   private assertShapes(weights: readonly WeightTensor[], what: string): void {
-    const vars = this.variables;
-    if (weights.length !== vars.length) throw new RangeError(`${what}: got ${weights.length} tensors, model has ${vars.length}`);
-    weights.forEach((w, i) => {
-      const expected = vars[i].shape;
-      if (w.shape.length !== expected.length || w.shape.some((d, j) => d !== expected[j]) || w.data.length !== shapeSize(expected)) {
-        throw new RangeError(`${what}: tensor ${i} is [${w.shape}] with ${w.data.length} values, expected [${expected}]`);
-      }
-    });
+    assertWeightShapes(weights, this.variables.map((v) => v.shape), what);
   }
 
   /**

@@ -3,7 +3,7 @@ import type { ModelSpec, TrainingConfig } from '@medfed/protocol';
 import type { TabularSplit } from '@medfed/data';
 
 import { createRng, deriveSeed, Rng, shuffleInPlace } from './seeded-rng.util';
-import { shapeSize, WeightTensor } from './weights.util';
+import { assertWeightShapes, WeightTensor } from './weights.util';
 import { validateTrainingConfig } from './training-config.util';
 
 /** Aggregate evaluation statistics: enough to compute accuracy, sensitivity, specificity and mean loss, and to sum across sites. */
@@ -150,16 +150,7 @@ export class TabularClassifier {
 
   /** @throws RangeError unless `weights` has the model's tensor count, order and shapes. */
   private assertShapes(weights: readonly WeightTensor[], what: string): void {
-    const vars = this.variables;
-    if (weights.length !== vars.length) {
-      throw new RangeError(`${what}: got ${weights.length} tensors, model has ${vars.length}`);
-    }
-    weights.forEach((w, i) => {
-      const expected = vars[i].shape;
-      if (w.shape.length !== expected.length || w.shape.some((d, k) => d !== expected[k]) || w.data.length !== shapeSize(expected)) {
-        throw new RangeError(`${what}: tensor ${i} is [${w.shape}] with ${w.data.length} values, expected [${expected}]`);
-      }
-    });
+    assertWeightShapes(weights, this.variables.map((v) => v.shape), what);
   }
 
   /** Logits [n, 1]. Dropout only when `dropoutSeed` is given (training). */

@@ -43,3 +43,18 @@ export function withShapes(layers: readonly Float32Array[], like: readonly Weigh
     return { shape: [...like[l].shape], data };
   });
 }
+
+/**
+ * Checks that `weights` match a model's variables one for one: the count, every shape, every length.
+ * @param expected the variables' shapes, in getWeights() order.
+ * @throws RangeError naming the first tensor that does not fit.
+ */
+export function assertWeightShapes(weights: readonly WeightTensor[], expected: readonly (readonly number[])[], what: string): void {
+  if (weights.length !== expected.length) throw new RangeError(`${what}: got ${weights.length} tensors, model has ${expected.length}`);
+  weights.forEach((w, i) => {
+    const shape = expected[i];
+    if (w.shape.length !== shape.length || w.shape.some((d, k) => d !== shape[k]) || w.data.length !== shapeSize(shape)) {
+      throw new RangeError(`${what}: tensor ${i} is [${w.shape}] with ${w.data.length} values, expected [${shape}]`);
+    }
+  });
+}
