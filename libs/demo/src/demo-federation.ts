@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { AdminClient } from '@medfed/coordinator-api';
+import { AdminClient, RunningCoordinator } from '@medfed/coordinator-api';
+import { EngineEvent, EvaluationMetrics, TrainingMetrics } from '@medfed/coordinator-core';
 import { NodeProcess } from './node-processes';
 
 /** The demo failed; says at which step and where to look. */
@@ -58,4 +59,36 @@ export function bytesSentFromLog(logPath: string, studyId?: string): number {
     }
   }
   return total;
+}
+
+/**
+ * Follows one study's engine events until it completes (resolves) or fails (rejects with a DemoError):
+ * each train round's weighted loss and each evaluate round's metrics go to the callbacks; failed rounds are printed.
+ */
+export function watchStudyRounds(
+  running: RunningCoordinator,
+  studyId: string,
+  print: (line: string) => void,
+  onEvaluated: (round: number, metrics: EvaluationMetrics, trainLoss: number | null) => void,
+): Promise<void> {
+  return new Promise((resolveDone, rejectDone) => {
+    let trainLoss: number | null = null;
+    const onEvent = (event: EngineEvent): void => {
+      if (event.studyId !== studyId) return;
+      if (event.type === 'round-completed' && event.kind === 'train') {
+        trainLoss = (event.metrics as unknown as TrainingMetrics).weightedMeanLoss;
+      } else if (event.type === 'round-completed' && event.kind === 'evaluate') {
+        onEvaluated(event.round, event.metrics as unknown as EvaluationMetrics, trainLoss);
+      } else if (event.type === 'round-failed') {
+        print(`round ${event.round} (${event.kind}) failed: ${event.reason}`);
+      } else if (event.type === 'study-completed') {
+        running.coordinator.engine.off('event', onEvent);
+        resolveDone();
+      } else if (event.type === 'study-failed') {
+        running.coordinator.engine.off('event', onEvent);
+        rejectDone(new DemoError(`the study failed: ${event.reason}`));
+      }
+    };
+    running.coordinator.engine.on('event', onEvent);
+  });
 }

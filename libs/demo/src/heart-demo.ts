@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { AdminClient, bootstrapCoordinator, initCoordinator, loadCoordinatorConfig, RunningCoordinator } from '@medfed/coordinator-api';
-import { EngineEvent, EvaluationMetrics, TrainingMetrics } from '@medfed/coordinator-core';
+import { EvaluationMetrics, TrainingMetrics } from '@medfed/coordinator-core';
 import { HEART_DISEASE_CENTERS, loadHeartDiseaseCenter } from '@medfed/data';
 import { trainCentralisedBaseline, trainLocalBaseline } from '@medfed/models';
 import { JsonLinesLogger } from '@medfed/observability';
@@ -13,7 +13,7 @@ import { readAuditLog } from '@medfed/audit';
 import type { StudySpec } from '@medfed/protocol';
 import { HEART_BASELINE_EPOCHS, HEART_BASELINE_TRAINING, heartDemoStudy } from './heart-study';
 import { NodeProcess, REPO_ROOT, spawnNodeProcess, stopNodeProcesses } from './node-processes';
-import { DemoError, bytesSentFromLog, readNodeFacts, round4, waitForNodes } from './demo-federation';
+import { bytesSentFromLog, readNodeFacts, round4, waitForNodes, watchStudyRounds } from './demo-federation';
 
 
 /** Options of `medfed demo`. */
@@ -146,31 +146,13 @@ export async function runHeartDemo(options: HeartDemoOptions = {}): Promise<Demo
 }
 
 function watchStudy(running: RunningCoordinator, studyId: string, rounds: number, history: DemoRound[], print: (line: string) => void): Promise<void> {
-  return new Promise((resolveDone, rejectDone) => {
-    let trainLoss: number | null = null;
-    const onEvent = (event: EngineEvent): void => {
-      if (event.studyId !== studyId) return;
-      if (event.type === 'round-completed' && event.kind === 'train') {
-        trainLoss = (event.metrics as unknown as TrainingMetrics).weightedMeanLoss;
-      } else if (event.type === 'round-completed' && event.kind === 'evaluate') {
-        const m = event.metrics as unknown as EvaluationMetrics;
-        history.push({ round: event.round, trainLoss: round4(trainLoss), meanSiteTestAccuracy: round4(m.meanSiteAccuracy), pooledTestAccuracy: round4(m.pooledAccuracy) });
-        const acc = (x: number | null): string => (x === null ? 'n/a' : (x * 100).toFixed(1) + '%');
-        print(
-          `round ${String(event.round).padStart(2)}/${rounds}  train loss ${trainLoss?.toFixed(4) ?? 'hidden'}  ` +
-            `test accuracy: mean per site ${acc(m.meanSiteAccuracy)}, pooled ${acc(m.pooledAccuracy)}`,
-        );
-      } else if (event.type === 'round-failed') {
-        print(`round ${event.round} (${event.kind}) failed: ${event.reason}`);
-      } else if (event.type === 'study-completed') {
-        running.coordinator.engine.off('event', onEvent);
-        resolveDone();
-      } else if (event.type === 'study-failed') {
-        running.coordinator.engine.off('event', onEvent);
-        rejectDone(new DemoError(`the study failed: ${event.reason}`));
-      }
-    };
-    running.coordinator.engine.on('event', onEvent);
+  return watchStudyRounds(running, studyId, print, (round, m, trainLoss) => {
+    history.push({ round, trainLoss: round4(trainLoss), meanSiteTestAccuracy: round4(m.meanSiteAccuracy), pooledTestAccuracy: round4(m.pooledAccuracy) });
+    const acc = (x: number | null): string => (x === null ? 'n/a' : (x * 100).toFixed(1) + '%');
+    print(
+      `round ${String(round).padStart(2)}/${rounds}  train loss ${trainLoss?.toFixed(4) ?? 'hidden'}  ` +
+        `test accuracy: mean per site ${acc(m.meanSiteAccuracy)}, pooled ${acc(m.pooledAccuracy)}`,
+    );
   });
 }
 

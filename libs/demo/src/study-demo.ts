@@ -1,13 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { AdminClient, RunningCoordinator, bootstrapCoordinator, initCoordinator, loadCoordinatorConfig } from '@medfed/coordinator-api';
-import { EngineEvent, EvaluationMetrics, TrainingMetrics } from '@medfed/coordinator-core';
+import { EvaluationMetrics } from '@medfed/coordinator-core';
 import { FeatureStatistics, decodeTensors } from '@medfed/protocol';
 import { initBackend, saveModelArtifact } from '@medfed/models';
 import { JsonLinesLogger } from '@medfed/observability';
 import { ManifestApprovals, approveSignedManifest, initNode } from '@medfed/node-runtime';
 import { EvaluationFigures, SavedModelEvaluation, StudyDefinition, StudyMetrics, datasetDefinition, simulateStudy, studyDefinition } from '@medfed/studies';
-import { DemoError, bytesSentFromLog, round4, waitForNodes } from './demo-federation';
+import { DemoError, bytesSentFromLog, round4, waitForNodes, watchStudyRounds } from './demo-federation';
 import { NodeProcess, REPO_ROOT, spawnNodeProcess, stopNodeProcesses } from './node-processes';
 
 /** Options of `medfed demo --study NAME`. */
@@ -226,31 +226,14 @@ function saveChosenModel(running: RunningCoordinator, studyId: string, version: 
 }
 
 function watch(running: RunningCoordinator, studyId: string, rounds: number, history: StudyDemoSummary['history'], print: (line: string) => void): Promise<void> {
-  return new Promise((resolveDone, rejectDone) => {
-    let trainLoss: number | null = null;
-    const pct = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : x.toFixed(3));
-    const onEvent = (event: EngineEvent): void => {
-      if (event.studyId !== studyId) return;
-      if (event.type === 'round-completed' && event.kind === 'train') {
-        trainLoss = (event.metrics as unknown as TrainingMetrics).weightedMeanLoss;
-      } else if (event.type === 'round-completed' && event.kind === 'evaluate') {
-        const m = (event.metrics as unknown as EvaluationMetrics).study;
-        history.push({ round: event.round, validationLoss: round4(m.validationLoss), pooledAuc: round4(m.pooled.auc), pooledAccuracy: round4(m.pooled.accuracy) });
-        print(
-          `round ${String(event.round).padStart(3)}/${rounds}  train loss ${trainLoss?.toFixed(4) ?? 'hidden'}  validation loss ${m.validationLoss?.toFixed(4) ?? 'n/a'}  ` +
-            `test AUC pooled ${pct(m.pooled.auc)}, worst site ${m.worstSite ? `${m.worstSite.name} ${pct(m.worstSite.value)}` : 'n/a'}`,
-        );
-      } else if (event.type === 'round-failed') {
-        print(`round ${event.round} (${event.kind}) failed: ${event.reason}`);
-      } else if (event.type === 'study-completed') {
-        running.coordinator.engine.off('event', onEvent);
-        resolveDone();
-      } else if (event.type === 'study-failed') {
-        running.coordinator.engine.off('event', onEvent);
-        rejectDone(new DemoError(`the study failed: ${event.reason}`));
-      }
-    };
-    running.coordinator.engine.on('event', onEvent);
+  const pct = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : x.toFixed(3));
+  return watchStudyRounds(running, studyId, print, (round, metrics, trainLoss) => {
+    const m = metrics.study;
+    history.push({ round, validationLoss: round4(m.validationLoss), pooledAuc: round4(m.pooled.auc), pooledAccuracy: round4(m.pooled.accuracy) });
+    print(
+      `round ${String(round).padStart(3)}/${rounds}  train loss ${trainLoss?.toFixed(4) ?? 'hidden'}  validation loss ${m.validationLoss?.toFixed(4) ?? 'n/a'}  ` +
+        `test AUC pooled ${pct(m.pooled.auc)}, worst site ${m.worstSite ? `${m.worstSite.name} ${pct(m.worstSite.value)}` : 'n/a'}`,
+    );
   });
 }
 
