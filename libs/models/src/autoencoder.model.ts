@@ -7,6 +7,7 @@ import { createRng, deriveSeed, Rng, shuffleInPlace } from './seeded-rng.util';
 import type { TrainOptions, TrainOutcome } from './tabular-classifier.model';
 import { assertWeightShapes, WeightTensor } from './weights.util';
 import { validateTrainingConfig } from './training-config.util';
+import { createOptimizer } from './heap-adam.optimizer';
 
 /** Architecture settings of the autoencoder family, read from `ModelSpec.architecture`, with their defaults. */
 export interface AutoencoderArchitecture {
@@ -172,7 +173,7 @@ export class AutoencoderModel implements FederatedModel {
     if (set.n < 1) throw new RangeError('autoencoder: train needs at least one example, got 0');
     const vars = this.variables;
     if (options.gradientCorrection !== undefined) this.assertShapes(options.gradientCorrection, 'train: gradientCorrection');
-    const optimizer: tf.Optimizer = config.optimizer === 'adam' ? tf.train.adam(config.learningRate) : tf.train.sgd(config.learningRate);
+    const optimizer: tf.Optimizer = createOptimizer(config.optimizer, config.learningRate);
     const anchors = config.proximalMu > 0 ? vars.map((v) => tf.keep(v.clone())) : [];
     const corrections = (options.gradientCorrection ?? []).map((w, i) => tf.tensor(Float32Array.from(w.data), vars[i].shape));
     const sampler = new RowSampler(x, set.labels.data, set.n, this.spec.inputDim, outputs, config.batchSize, createRng(deriveSeed(seed, 0xba7c)));

@@ -7,6 +7,7 @@ import { createRng, deriveSeed, Rng, shuffleInPlace } from './seeded-rng.util';
 import type { TrainOptions, TrainOutcome } from './tabular-classifier.model';
 import { shapeSize, WeightTensor } from './weights.util';
 import { validateTrainingConfig } from './training-config.util';
+import { createOptimizer } from './heap-adam.optimizer';
 
 /** The cgan family's settings, read from `ModelSpec.architecture` (all optional). */
 export interface CganArchitecture {
@@ -297,9 +298,9 @@ export class CganModel implements FederatedModel {
     const cVars = this.classifier.flatMap((d) => [d.kernel, d.bias]);
     const gVars = this.generator.flatMap((d) => [d.kernel, d.bias]);
     const dVars = this.discriminator.flatMap((d) => [d.kernel, d.bias]);
-    const cOpt: tf.Optimizer = config.optimizer === 'adam' ? tf.train.adam(config.learningRate) : tf.train.sgd(config.learningRate);
-    const gOpt: tf.Optimizer = tf.train.adam(arch.ganLearningRate, 0.5, 0.999);
-    const dOpt: tf.Optimizer = tf.train.adam(arch.ganLearningRate, 0.5, 0.999);
+    const cOpt: tf.Optimizer = createOptimizer(config.optimizer, config.learningRate);
+    const gOpt: tf.Optimizer = createOptimizer('adam', arch.ganLearningRate, 0.5, 0.999);
+    const dOpt: tf.Optimizer = createOptimizer('adam', arch.ganLearningRate, 0.5, 0.999);
     const anchors = new Map<tf.Variable, tf.Tensor>();
     if (config.proximalMu > 0) for (const v of [...cVars, ...gVars, ...dVars]) anchors.set(v, tf.keep(v.clone()));
     const proximal = (vars: tf.Variable[]): tf.Scalar =>

@@ -7,6 +7,7 @@ import { createRng, deriveSeed, Rng, shuffleInPlace } from './seeded-rng.util';
 import type { TrainOptions, TrainOutcome } from './tabular-classifier.model';
 import { assertWeightShapes, shapeSize, WeightTensor } from './weights.util';
 import { validateTrainingConfig } from './training-config.util';
+import { createOptimizer } from './heap-adam.optimizer';
 
 /**
  * The CNN's architecture, read from `ModelSpec.architecture` (every field optional, defaults in brackets):
@@ -281,7 +282,7 @@ export class CnnClassifier implements FederatedModel {
     if (set.n < 1) throw new RangeError('train: the training set has no examples');
     const vars = this.variables;
     if (options.gradientCorrection !== undefined) this.assertShapes(options.gradientCorrection, 'train: gradientCorrection');
-    const optimizer: tf.Optimizer = config.optimizer === 'adam' ? tf.train.adam(config.learningRate) : tf.train.sgd(config.learningRate);
+    const optimizer: tf.Optimizer = createOptimizer(config.optimizer, config.learningRate);
     const anchors = config.proximalMu > 0 ? vars.map((v) => tf.keep(v.clone())) : [];
     const corrections = (options.gradientCorrection ?? []).map((w, i) => tf.tensor(Float32Array.from(w.data), vars[i].shape));
     const sampler = new ImageBatchSampler(images.data, labels, set.n, this.shape, this.outputs, config.batchSize, this.arch, createRng(deriveSeed(seed, 0xba7c)));

@@ -16,3 +16,4 @@ export * from './cgan.model';
 export * from './tabular.family';
 import './model-families';
 export * from './model-artifact';
+export * from './heap-adam.optimizer';

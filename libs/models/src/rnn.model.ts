@@ -7,6 +7,7 @@ import { createRng, deriveSeed, Rng, shuffleInPlace } from './seeded-rng.util';
 import type { TrainOptions, TrainOutcome } from './tabular-classifier.model';
 import { shapeSize, WeightTensor } from './weights.util';
 import { validateTrainingConfig } from './training-config.util';
+import { createOptimizer } from './heap-adam.optimizer';
 
 /** The wasm backend's heap access (tfjs-backend-wasm's BackendWasm), used by the slice kernels below. */
 interface WasmHeapBackend {
@@ -385,7 +386,7 @@ export class RnnClassifier implements FederatedModel {
     if (set.n < 1) throw new RangeError('train: the example set has no examples');
     if (options.gradientCorrection !== undefined) this.assertShapes(options.gradientCorrection, 'train: gradientCorrection');
     const vars = this.vars.map((v) => v.variable);
-    const optimizer: tf.Optimizer = config.optimizer === 'adam' ? tf.train.adam(config.learningRate) : tf.train.sgd(config.learningRate);
+    const optimizer: tf.Optimizer = createOptimizer(config.optimizer, config.learningRate);
     const anchors = config.proximalMu > 0 ? vars.map((v) => tf.keep(v.clone())) : [];
     const corrections = (options.gradientCorrection ?? []).map((w, i) => tf.tensor(Float32Array.from(w.data), vars[i].shape));
     const sampler = new TimeMajorSampler(set, this.steps, this.features, this.architecture.statics, config.batchSize, createRng(deriveSeed(seed, 0xba7c)));

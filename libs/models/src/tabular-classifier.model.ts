@@ -5,6 +5,7 @@ import type { TabularSplit } from '@medfed/data';
 import { createRng, deriveSeed, Rng, shuffleInPlace } from './seeded-rng.util';
 import { assertWeightShapes, WeightTensor } from './weights.util';
 import { validateTrainingConfig } from './training-config.util';
+import { createOptimizer } from './heap-adam.optimizer';
 
 /** Aggregate evaluation statistics: enough to compute accuracy, sensitivity, specificity and mean loss, and to sum across sites. */
 export interface EvaluationCounts {
@@ -201,7 +202,7 @@ export class TabularClassifier {
       this.assertShapes(options.gradientCorrection, 'train: gradientCorrection');
     }
     const optimizer: tf.Optimizer =
-      config.optimizer === 'adam' ? tf.train.adam(config.learningRate) : tf.train.sgd(config.learningRate);
+      createOptimizer(config.optimizer, config.learningRate);
     const anchors = config.proximalMu > 0 ? vars.map((v) => tf.keep(v.clone())) : [];
     const corrections = (options.gradientCorrection ?? []).map((w, i) => tf.tensor(Float32Array.from(w.data), vars[i].shape));
     const rng = createRng(deriveSeed(seed, 0xba7c));
