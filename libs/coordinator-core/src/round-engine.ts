@@ -256,9 +256,16 @@ export class RoundEngine extends EventEmitter {
       const rounds = this.store.listRounds(study.id);
       const last = rounds[rounds.length - 1];
       if (!last || last.state !== 'collecting' || !last.participants.includes(nodeId)) continue;
-      // Under secure aggregation a collecting round's contributions are those of a session lost in a
-      // restart: the restarted session needs every site again.
       const secure = last.kind === 'train' && study.spec.secureAggregation !== undefined;
+      const session = this.sessions.get(study.id);
+      if (secure && session && session.params.round === last.round) {
+        // A live session: past its first step the site must not start over (its keys are in the other
+        // sites' shares), so the session sends again the step it lost instead of the task.
+        if (session.onReconnect(nodeId) === 'task') this.sendTask(study, last, nodeId);
+        continue;
+      }
+      // Under secure aggregation without a live session, the round's contributions are those of a
+      // session lost in a restart: the restarted session needs every site again.
       const answered = !secure && this.store.listContributions(study.id, last.round, last.kind).some((c) => c.nodeId === nodeId);
       if (!answered) this.sendTask(study, last, nodeId);
     }

@@ -47,6 +47,8 @@ export class SecureAggregationSession {
   private readonly unmasking: UnmaskingShares[] = [];
   private timer: NodeJS.Timeout | null = null;
   private done = false;
+  /** The last step sent down to each site in this session, to send again when the site reconnects. */
+  private readonly lastDown = new Map<string, { step: SecAggDownStep; message: unknown }>();
 
   constructor(
     readonly params: SecAggParams,
@@ -115,6 +117,22 @@ export class SecureAggregationSession {
     if ([...this.expected].every((id) => this.answered.has(id))) this.closeStep();
   }
 
+  /**
+   * A site reconnected. Returns what it needs: 'task' when the session still waits for its keys (the train
+   * task, with its local training, has to reach it again), 'resent' when the session sent it again the
+   * step it has not answered (its answer, or this step, was lost with the connection), 'none' when the
+   * session has nothing for it (it answered, or it is no longer in the session).
+   */
+  onReconnect(nodeId: string): 'task' | 'resent' | 'none' {
+    if (this.done || !this.expected.has(nodeId) || this.answered.has(nodeId)) return 'none';
+    if (this.step === 'advertise') return 'task';
+    const last = this.lastDown.get(nodeId);
+    if (!last) return 'none';
+    this.logger.info('secagg.step-resent', { studyId: this.params.studyId, round: this.params.round, step: last.step, nodeId });
+    this.down(nodeId, last.step, last.message);
+    return 'resent';
+  }
+
   /** Stops the session's timer; no outcome is reported. */
   cancel(): void {
     this.done = true;
@@ -177,6 +195,7 @@ export class SecureAggregationSession {
   }
 
   private down(nodeId: string, step: SecAggDownStep, message: unknown): void {
+    this.lastDown.set(nodeId, { step, message });
     this.messenger.send<SecAggStepBody<SecAggDownStep>>(nodeId, MessageKind.SecAggDown, {
       studyId: this.params.studyId,
       round: this.params.round,

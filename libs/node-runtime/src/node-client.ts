@@ -205,6 +205,12 @@ export class NodeClient {
       this.decline(task.studyId, task.round, decision.reason ?? 'not-approved');
       return;
     }
+    if (task.secagg && this.secagg.repeatTask(task)) {
+      // Sent again after a reconnect while this node is already in the round's session: neither training
+      // nor the session starts over (the participant sent its keys again if those were lost).
+      this.logger.info('task.repeated', { ...where, session: task.secagg.session });
+      return;
+    }
     if (this.trainer.trainSize < this.config.policy.minCohortSize) {
       this.logger.warn('task.declined', { ...where, reason: 'dataset-unavailable', detail: 'fewer training patients than the minimum cohort' });
       this.decline(task.studyId, task.round, 'dataset-unavailable');

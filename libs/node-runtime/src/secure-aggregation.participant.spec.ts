@@ -16,7 +16,7 @@ import { SecAggAbort, SecureAggregationParticipant } from './secure-aggregation.
 const STUDY = 'study-p';
 
 /** Three nodes with real identity keys, driven by a SecAggServer standing in for the coordinator. */
-function setup() {
+function setup(online: () => boolean = () => true) {
   const { siteIds, keys } = identifiedSites(3);
   const params = { session: 1, siteIds, threshold: 2, clipRange: 1, maxWeight: 100 };
   const task = { studyId: STUDY, round: 1, modelVersion: 0, deadlineAt: Date.now() + 60_000, secagg: params } as unknown as TrainTaskBody;
@@ -26,6 +26,7 @@ function setup() {
     (id) =>
       new SecureAggregationParticipant(
         (_task, step, payload) => {
+          if (!online()) return false;
           outbox.get(id)?.push({ step, payload });
           return true;
         },
@@ -58,7 +59,8 @@ function setup() {
   siteIds.forEach((_, i) => down(i, 'unmask-request', request));
   const signatures = siteIds.map((_, i) => last<ConsistencySignature>(i, 'consistency'));
   const sentSteps = (i: number) => (outbox.get(siteIds[i]) ?? []).map((m) => m.step);
-  return { siteIds, participants, server, signatures, down, last, sentSteps, aborts };
+  const sent = (i: number) => outbox.get(siteIds[i]) ?? [];
+  return { siteIds, participants, server, signatures, down, last, sentSteps, sent, aborts, task, routed, request };
 }
 
 describe('SecureAggregationParticipant with the consistency check', () => {
@@ -101,5 +103,62 @@ describe('SecureAggregationParticipant with the consistency check', () => {
     expect(f.sentSteps(0)).not.toContain('unmasking');
     expect(f.aborts.map((a) => a.code)).toEqual(['BELOW_THRESHOLD']);
     expect(f.aborts[0].reason).toMatch(/1 sites signed the survivor set, threshold is 2/);
+  });
+});
+
+describe('SecureAggregationParticipant after a lost connection', () => {
+  it('answers a step sent again with the bytes it sent before, never a recomputed answer', () => {
+    // Arrange: every site has signed; site 0's signature is what the coordinator lost.
+    const f = setup();
+    const before = f.sent(0).length;
+    const otherSet = { ...f.request, survivors: f.request.survivors.slice(0, 2) };
+    // Act: the same step again, once as it was and once with another survivor set.
+    f.down(0, 'unmask-request', f.request);
+    f.down(0, 'unmask-request', otherSet);
+    // Assert: two more copies of the first signature; no signature over another set ever leaves.
+    const repeats = f.sent(0).slice(before);
+    expect(repeats.map((m) => m.step)).toEqual(['consistency', 'consistency']);
+    expect(repeats.every((m) => m.payload === f.sent(0)[before - 1].payload)).toBe(true);
+    expect(decodeSecAggPayload<ConsistencySignature>(repeats[1].payload).survivors).toEqual(f.request.survivors);
+  });
+
+  it('refuses a step older than the last it answered, and sends nothing for it', () => {
+    const f = setup();
+    const before = f.sent(1).length;
+    // Act: the routed shares again, after the node has moved on to the consistency check.
+    expect(() => f.down(1, 'routed-shares', f.routed.get(f.siteIds[1]) ?? [])).toThrow(/BAD_STATE/);
+    // Assert: no second masked input (nor anything else) left.
+    expect(f.sent(1)).toHaveLength(before);
+  });
+
+  it('keeps a step it could not send (offline) and sends it when the coordinator asks again', () => {
+    // Arrange: the node goes offline just before its signature leaves.
+    let online = true;
+    const f = setup(() => online);
+    const signed = f.sent(2).filter((m) => m.step === 'consistency').length;
+    online = false;
+    f.down(2, 'unmask-request', f.request);
+    expect(f.sent(2).filter((m) => m.step === 'consistency')).toHaveLength(signed);
+    // Act: back online, the coordinator asks again.
+    online = true;
+    f.down(2, 'unmask-request', f.request);
+    // Assert
+    expect(f.sent(2).filter((m) => m.step === 'consistency')).toHaveLength(signed + 1);
+  });
+
+  it('does not start the session over for a train task sent again, and re-sends its keys if they were its last step', () => {
+    // Arrange: a node that has advertised and gone no further.
+    const outbox: SecAggUpStep[] = [];
+    const { siteIds } = identifiedSites(3);
+    const params = { session: 1, siteIds, threshold: 2, clipRange: 1, maxWeight: 100 };
+    const task = { studyId: STUDY, round: 4, modelVersion: 0, deadlineAt: Date.now() + 60_000, secagg: params } as unknown as TrainTaskBody;
+    const p = new SecureAggregationParticipant((_t, step) => (outbox.push(step), true), new MemoryLogger(), () => siteIds[0]);
+    expect(p.repeatTask(task)).toBe(false);
+    p.begin(task, [{ shape: [2], data: new Float32Array([0.1, 0.2]) }], 5);
+    // Act / Assert
+    expect(p.repeatTask(task)).toBe(true);
+    expect(outbox).toEqual(['advertise', 'advertise']);
+    // A task of another session is not this one.
+    expect(p.repeatTask({ ...task, secagg: { ...params, session: 2 } } as TrainTaskBody)).toBe(false);
   });
 });

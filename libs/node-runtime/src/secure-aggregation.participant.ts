@@ -18,7 +18,13 @@ interface Session {
   task: TrainTaskBody;
   vector: Float32Array;
   weight: number;
+  /** Dropped out on purpose (fault injection): answers nothing more. */
   stopped: boolean;
+  /** The last step from the coordinator this node answered, and its answer (kept to answer that step again). */
+  lastDown: SecAggDownStep | null;
+  lastUp: { step: SecAggUpStep; payload: string; sent: boolean } | null;
+  /** The node sent its last step (unmasking): only a repeat of the step before it is answered now. */
+  finished: boolean;
 }
 
 /** Why a node refused to unmask: the consistency check failed (see {@link SecureAggregationParticipant}). */
@@ -101,9 +107,25 @@ export class SecureAggregationParticipant {
       undefined,
       this.options.signing ? { signing: this.options.signing } : undefined,
     );
-    const session: Session = { client, task, vector, weight, stopped: false };
+    // An earlier session of this study is over once the coordinator starts another.
+    for (const [k, old] of this.sessions) if (old.task.studyId === task.studyId) this.sessions.delete(k);
+    const session: Session = { client, task, vector, weight, stopped: false, lastDown: null, lastUp: null, finished: false };
     this.sessions.set(key(task.studyId, task.round, params.session), session);
     this.up(session, 'advertise', client.advertiseKeys());
+  }
+
+  /**
+   * The train task came again (the coordinator re-sends it after a reconnect while it waits for this
+   * node's keys). If this node is already in that session it must not start over — new keys would not
+   * match the shares the other sites hold, and training again would, under differential privacy, spend
+   * budget twice — so it sends its keys again when those are what it last sent, and returns true.
+   * Returns false when it has no live session for the task (it should train and begin).
+   */
+  repeatTask(task: TrainTaskBody): boolean {
+    const session = task.secagg ? this.sessions.get(key(task.studyId, task.round, task.secagg.session)) : undefined;
+    if (session === undefined || session.stopped || !session.lastUp) return false;
+    if (session.lastUp.step === 'advertise') this.resend(session);
+    return true;
   }
 
   /** One step from the coordinator. */
@@ -117,6 +139,15 @@ export class SecureAggregationParticipant {
       this.sessions.delete(key(body.studyId, body.round, body.session));
       return;
     }
+    if (body.step === session.lastDown && session.lastUp) {
+      // The same step again: the coordinator lost this node's answer (a reconnect) and asks once more.
+      // The answer is sent as it was computed, never recomputed: a second, different masked input
+      // would tell the coordinator more than one does.
+      this.resend(session);
+      return;
+    }
+    if (session.finished) throw new SecAggError('BAD_STATE', `step ${body.step} after this node finished session ${body.session} of round ${body.round}`);
+    session.lastDown = body.step;
     switch (body.step) {
       case 'keys':
         this.up(session, 'shares', session.client.shareKeys(decodeSecAggPayload<AdvertiseKeys[]>(body.payload)));
@@ -131,20 +162,21 @@ export class SecureAggregationParticipant {
           break;
         }
         this.up(session, 'unmasking', session.client.unmask(request.survivors, request.dropped));
-        this.sessions.delete(key(body.studyId, body.round, body.session));
+        this.finish(session);
         break;
       }
       case 'signatures': {
-        this.sessions.delete(key(body.studyId, body.round, body.session));
         let shares: UnmaskingShares;
         try {
           shares = session.client.unmaskConsistent(decodeSecAggPayload<ConsistencySignature[]>(body.payload));
         } catch (err) {
           if (!(err instanceof SecAggError)) throw err;
+          this.sessions.delete(key(body.studyId, body.round, body.session));
           this.abort({ studyId: body.studyId, round: body.round, session: body.session, code: err.code, reason: err.message });
           return;
         }
         this.up(session, 'unmasking', shares);
+        this.finish(session);
         break;
       }
     }
@@ -156,9 +188,25 @@ export class SecureAggregationParticipant {
     this.options.onAbort?.(abort);
   }
 
+  /** Done with the session: only its last answer is kept (to send again if asked), not the update. */
+  private finish(session: Session): void {
+    session.finished = true;
+    session.vector = new Float32Array(0);
+  }
+
   private up(session: Session, step: SecAggUpStep, message: unknown): void {
-    if (!this.send(session.task, step, encodeSecAggPayload(message))) {
-      session.stopped = true;
+    session.lastUp = { step, payload: encodeSecAggPayload(message), sent: false };
+    this.resend(session);
+  }
+
+  /** Sends the session's last answer; unsent (offline, or the audit log refused it), it waits to be asked again. */
+  private resend(session: Session): void {
+    const last = session.lastUp;
+    if (!last) return;
+    const step = last.step;
+    last.sent = this.send(session.task, step, last.payload);
+    if (!last.sent) {
+      this.logger.warn('secagg.step-unsent', { studyId: session.task.studyId, round: session.task.round, step });
       return;
     }
     this.logger.info('secagg.step-sent', { studyId: session.task.studyId, round: session.task.round, step });
