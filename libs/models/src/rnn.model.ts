@@ -8,6 +8,7 @@ import type { TrainOptions, TrainOutcome } from './tabular-classifier.model';
 import { shapeSize, WeightTensor } from './weights.util';
 import { validateTrainingConfig } from './training-config.util';
 import { createOptimizer } from './heap-adam.optimizer';
+import { fusedCellsAvailable, lstmCellFused, lstmCellOps } from './lstm-cell';
 
 /** The wasm backend's heap access (tfjs-backend-wasm's BackendWasm), used by the slice kernels below. */
 interface WasmHeapBackend {
@@ -357,12 +358,10 @@ export class RnnClassifier implements FederatedModel {
       }
     } else {
       let c: tf.Tensor2D = tf.zeros([n, H]);
+      const cell = fusedCellsAvailable() ? lstmCellFused : lstmCellOps;
       for (let t = 0; t < T; t++) {
         if (a.hiddenDecay) h = tf.mul(decays[t], h);
-        const [ifo, g] = tf.split(tf.add(perStep[t], tf.matMul(h, U)), [3 * H, H], 1);
-        const [i, f, o] = tf.split(tf.sigmoid(ifo), 3, 1);
-        c = tf.add(tf.mul(f, c), tf.mul(i, tf.tanh(g)));
-        h = tf.mul(o, tf.tanh(c));
+        [h, c] = tf.split(cell(tf.add(perStep[t], tf.matMul(h, U)), c), 2, 1) as [tf.Tensor2D, tf.Tensor2D];
       }
     }
     let joined: tf.Tensor2D = a.statics > 0 ? tf.concat([h, tf.tensor2d(b.statics, [n, a.statics])], 1) : h;
