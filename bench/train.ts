@@ -4,9 +4,9 @@
  * PyTorch is not installable here, so its figures are the measured reference, not re-run).
  *
  * Each model is the study's own `full` architecture, trained on one site's REAL data (the study's first site,
- * normalised with its own statistics) with Adam and batch 32, as `bench/train-cnn` in STACK.md measured; the
- * figure is the median over timed chunks of steps after two warm-up steps. Backends that cannot be loaded are
- * listed with the reason. Ratios are to the PyTorch reference band's midpoint.
+ * normalised with its own statistics) with Adam and batch 32, as STACK.md measured; the figure is the median
+ * over timed chunks of steps after two warm-up steps. Backends that cannot be loaded are listed with the reason.
+ * Ratios are to the PyTorch reference band's midpoint; `bench/train-reference.ts` times STACK.md's own models.
  *
  * Run: node bin/run-ts.js bench/train.ts [--seconds 6] [--backends wasm,cpu,native,gpu] [--studies a,b]
  */
