@@ -136,7 +136,7 @@ async function main(): Promise<void> {
   const repeatsWanted = Number(arg('repeats', '2'));
   const localSteps = Number(arg('local-steps', '1'));
   const skip = new Set(arg('skip', '').split(',').filter(Boolean));
-  const oneRound = new Set(arg('one-round', '50x1000000').split(',').filter(Boolean));
+  const oneRound = new Set(arg('one-round', '').split(',').filter(Boolean));
   process.stdout.write(
     `node ${process.version}; one process on loopback (coordinator + all sites); MLP 13→h→h→1 on Fed-Heart-Disease, ${localSteps} local step(s) of full-batch SGD;\n` +
       `secure aggregation = Bonawitz et al. 2017 all pairs, malicious-server variant (signed keys, consistency check), t = ⌊2n/3⌋+1, ring Z_2^32;\n` +
