@@ -221,7 +221,17 @@ function saveChosenModel(running: RunningCoordinator, studyId: string, version: 
     spec: spec.model,
     weights: decodeTensors(stored.weights),
     statistics: (initial?.metrics?.['featureStatistics'] as unknown as FeatureStatistics | undefined) ?? null,
-    metadata: { studyId, version, seed, dataset: study.dataset, pooledAuc: metrics.pooled.auc, pooledAccuracy: metrics.pooled.accuracy, savedAt: new Date().toISOString() },
+    metadata: {
+      studyId,
+      version,
+      seed,
+      dataset: study.dataset,
+      pooledAuc: metrics.pooled.auc,
+      pooledAccuracy: metrics.pooled.accuracy,
+      // So that `medfed evaluate` re-runs the study's own train-on-synthetic check.
+      ...(spec.syntheticEvaluation ? { syntheticEvaluation: { ...spec.syntheticEvaluation } } : {}),
+      savedAt: new Date().toISOString(),
+    },
   });
 }
 

@@ -117,7 +117,8 @@ export class LocalTrainer {
     const model = this.build(task);
     try {
       this.fit(() => model.setWeights(globalWeights), 'the received weights do not fit the model');
-      const context = { studyId: task.studyId, round: task.round, finalRound: task.round >= task.manifest.spec.rounds, seed: task.manifest.spec.seed };
+      const spec = task.manifest.spec;
+      const context = { studyId: task.studyId, round: task.round, finalRound: task.round >= spec.rounds, seed: spec.seed, syntheticEvaluation: spec.syntheticEvaluation };
       return { ...base, ...(await this.fitAsync(() => evaluateSite(model, this.data.dataset, splits, context, minCohortSize), 'the model does not fit the local data')) };
     } finally {
       model.dispose();

@@ -49,5 +49,11 @@ describe('approving a signed manifest', () => {
     expect(text).toContain(manifestSha256(m));
     expect(text).toContain('secure aggregation');
     expect(text).toMatch(/ε ≈ \d+\.\d{3}/);
+    expect(text).not.toContain('synthetic');
+  });
+
+  it('says when the final evaluation trains a classifier on synthetic data at the node', () => {
+    const m = studyManifest('s4', { ...sampleStudySpec(), syntheticEvaluation: { samples: 65536, steps: 3000 } });
+    expect(describeManifest(m)).toContain('a classifier trained here on 65536 examples drawn from the global generator, 3000 steps');
   });
 });

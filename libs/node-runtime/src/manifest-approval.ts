@@ -59,5 +59,8 @@ export function describeManifest(manifest: StudyManifest): string {
     `  rounds     ${s.rounds} (at least ${s.minSites} sites, ${s.roundTimeoutSeconds} s per round${s.siteFraction ? `, ${s.siteFraction * 100}% of sites sampled` : ''})`,
     `  leaves     per round: the weight delta${s.strategy === 'scaffold' ? ' and the control-variate delta' : ''} (sealed to the coordinator), the number of training examples and mean loss;`,
     `             per evaluation: confusion counts and loss sum on the test split, or only the count below the node's minimum cohort`,
+    ...(s.syntheticEvaluation
+      ? [`  synthetic  at the final evaluation, a classifier trained here on ${s.syntheticEvaluation.samples} examples drawn from the global generator, ${s.syntheticEvaluation.steps} steps; only its score histograms leave`]
+      : []),
   ].join('\n');
 }

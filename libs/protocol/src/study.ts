@@ -121,6 +121,8 @@ export interface StudySpec {
   earlyStopping?: EarlyStoppingSpec;
   /** Preprocessing the sites apply before training; absent = the data set's default (local only). */
   preprocessing?: PreprocessingSpec;
+  /** Train-on-synthetic check of the final evaluation, for models with a generator (the cgan family). */
+  syntheticEvaluation?: SyntheticEvaluationSpec;
 }
 
 /**
@@ -134,6 +136,19 @@ export interface EarlyStoppingSpec {
   patience: number;
   /** Smallest decrease of the pooled validation loss that counts as an improvement, ≥ 0. Default 0. */
   minDelta?: number;
+}
+
+/**
+ * "Train on synthetic, test on real" (Esteban et al. 2017) at the final evaluation: every site draws `samples`
+ * synthetic examples from the global generator (seeded by the study, so every site draws the same), trains a
+ * fresh classifier on them alone for `steps` Adam steps, and scores its own test split with it. It runs on the
+ * node, so it is part of what the hospital approves; only score histograms leave, as for every metric.
+ */
+export interface SyntheticEvaluationSpec {
+  /** Synthetic examples drawn, 1–1,048,576. */
+  samples: number;
+  /** Adam steps of batch 128 of the classifier trained on them, 1–100,000. */
+  steps: number;
 }
 
 /**

@@ -419,6 +419,20 @@ describe('validateStudySpec', () => {
   it.each([[-5], [0], [2 ** 31]])('accepts seed %p', (seed) => {
     expect(() => validateStudySpec({ ...sampleStudySpec(), seed })).not.toThrow();
   });
+
+  it('accepts train-on-synthetic settings', () => {
+    expect(() => validateStudySpec({ ...sampleStudySpec(), syntheticEvaluation: { samples: 65536, steps: 3000 } })).not.toThrow();
+  });
+
+  it.each([
+    [{ samples: 0, steps: 10 }, 'syntheticEvaluation.samples'],
+    [{ samples: 2 ** 21, steps: 10 }, 'syntheticEvaluation.samples'],
+    [{ samples: 10, steps: 1.5 }, 'syntheticEvaluation.steps'],
+    [{ samples: 10 }, 'syntheticEvaluation.steps'],
+    [{ samples: 10, steps: 10, extra: 1 }, 'syntheticEvaluation.extra'],
+  ])('rejects train-on-synthetic settings %p, naming %s', (syntheticEvaluation, path) => {
+    expectInvalid(() => validateStudySpec({ ...sampleStudySpec(), syntheticEvaluation }), path);
+  });
 });
 
 describe('validateHeader', () => {

@@ -1,5 +1,6 @@
 import { createModel, loadModelArtifact } from '@medfed/models';
 
+import type { SyntheticEvaluationSpec } from '@medfed/protocol';
 import { evaluateSite } from './site-evaluation';
 import type { DatasetDefinition, StudyDefinition } from './study-definition';
 import { StudyMetrics, combineEvaluations } from './study-metrics';
@@ -45,6 +46,8 @@ export async function evaluateSavedModel(options: SavedModelEvaluationOptions): 
     throw new SavedModelMismatchError(`the model in ${options.modelDir} was trained in study ${artifact.study}, not ${options.study.name}`);
   }
   const seed = options.seed ?? (typeof artifact.metadata['seed'] === 'number' ? (artifact.metadata['seed'] as number) : 42);
+  // The settings the model was trained with, else the study's full configuration's.
+  const syntheticEvaluation = (artifact.metadata['syntheticEvaluation'] as SyntheticEvaluationSpec | undefined) ?? options.study.spec('full').syntheticEvaluation;
   const model = createModel(artifact.spec, 0);
   try {
     model.setWeights(artifact.weights);
@@ -53,7 +56,8 @@ export async function evaluateSavedModel(options: SavedModelEvaluationOptions): 
     for (const site of sites) {
       const loaded = options.dataset.load({ path: options.dataDir, site, partition: options.study.partition, seed });
       const splits = loaded.prepare(artifact.statistics);
-      const body = await evaluateSite(model, options.dataset, splits, { studyId: 'external-validation', round: 1, finalRound: true, seed }, options.minCohort ?? 10);
+      const context = { studyId: 'external-validation', round: 1, finalRound: true, seed, syntheticEvaluation };
+      const body = await evaluateSite(model, options.dataset, splits, context, options.minCohort ?? 10);
       inputs.push({ name: site, body });
     }
     return {

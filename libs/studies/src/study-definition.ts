@@ -1,4 +1,4 @@
-import type { DatasetName, FeatureStatistics, StudySpec } from '@medfed/protocol';
+import type { DatasetName, FeatureStatistics, StudySpec, SyntheticEvaluationSpec } from '@medfed/protocol';
 import type { ExampleSet } from '@medfed/data';
 import type { FederatedModel } from '@medfed/models';
 
@@ -65,6 +65,8 @@ export interface EvaluationContext {
   /** True on the study's last scheduled round (expensive extras run only then). */
   finalRound: boolean;
   seed: number;
+  /** The study's train-on-synthetic settings, when it has them (`StudySpec.syntheticEvaluation`). */
+  syntheticEvaluation?: SyntheticEvaluationSpec;
 }
 
 /**

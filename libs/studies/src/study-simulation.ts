@@ -59,7 +59,7 @@ export async function simulateStudy(study: StudyDefinition, dataset: DatasetDefi
       await Promise.all(
         study.sites.map(async (name, i) => ({
           name,
-          body: await evaluateSite(models[i], dataset, splits[i], { studyId: 'simulation', round, finalRound, seed: spec.seed }, minCohort),
+          body: await evaluateSite(models[i], dataset, splits[i], { studyId: 'simulation', round, finalRound, seed: spec.seed, syntheticEvaluation: spec.syntheticEvaluation }, minCohort),
         })),
       ),
       study.headlineMetric,

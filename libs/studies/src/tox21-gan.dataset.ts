@@ -20,13 +20,12 @@ import type { DatasetDefinition, EvaluationContext, ExtraEvaluation, LoadedSite,
 export const TOX21_PARTITIONS: readonly Tox21Partition[] = Object.freeze(['scaffold', 'random']);
 
 /**
- * Train-on-synthetic settings of the final evaluation: 4,096 synthetic molecules from the global generator (assay
- * labels drawn at max(prior, 0.1)), a fresh classifier trained on them alone for 400 Adam steps of batch 128.
+ * Train-on-synthetic settings besides the study's `syntheticEvaluation` (samples, steps): assay labels drawn at
+ * max(prior, 0.1), batches of 128 at Adam lr 1e-3.
  */
 export const TOX21_TSTR_OPTIONS: SyntheticTrainingOptions = Object.freeze({
-  samples: 4096,
   minPositiveRate: 0.1,
-  training: { localSteps: 400, batchSize: 128, learningRate: 1e-3 },
+  training: { batchSize: 128, learningRate: 1e-3 },
 });
 
 // One parse and fingerprint pass per folder and process: the three sites of a simulation share it.
@@ -48,9 +47,9 @@ function tox21Data(path: string): Tox21Data {
  * into train/validation/test by `source.seed` (duplicate SMILES kept together). Inputs: Morgan fingerprints (radius 2,
  * 1,024 bits; `x`), labels [n, 12] with NaN = assay not run. The 8 SMILES RDKit cannot parse are left out.
  *
- * Final-round extra (`evaluateExtras`): "train on synthetic, test on real" (Esteban et al. 2017) — from the global
- * model's generator and `context.seed`, every site deterministically trains the same classifier on synthetic data
- * only and scores its own test molecules with it, as score group `tstr`.
+ * Final-round extra (`evaluateExtras`), when the study has `syntheticEvaluation`: "train on synthetic, test on real"
+ * (Esteban et al. 2017) — from the global model's generator and `context.seed`, every site deterministically trains
+ * the same classifier on synthetic data only and scores its own test molecules with it, as score group `tstr`.
  */
 export const tox21Dataset: DatasetDefinition = {
   dataset: 'tox21',
@@ -77,8 +76,10 @@ export const tox21Dataset: DatasetDefinition = {
     };
   },
   async evaluateExtras(model: FederatedModel, set, _probabilities, context: EvaluationContext): Promise<ExtraEvaluation> {
-    if (!context.finalRound || set.n === 0) return {};
-    const synthetic = await trainClassifierOnSynthetic(model, context.seed, TOX21_TSTR_OPTIONS);
+    const settings = context.syntheticEvaluation;
+    if (!context.finalRound || set.n === 0 || !settings) return {};
+    const options = { ...TOX21_TSTR_OPTIONS, samples: settings.samples, training: { ...TOX21_TSTR_OPTIONS.training, localSteps: settings.steps } };
+    const synthetic = await trainClassifierOnSynthetic(model, context.seed, options);
     try {
       return { scoreGroups: { tstr: await synthetic.predict(set) } };
     } finally {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { resolve } from 'node:path';
 import { DataSchemaError } from '@medfed/data';
+import { validateStudySpec } from '@medfed/protocol';
 
 import { cganFamily } from '@medfed/models';
 import { registerModelFamily } from '@medfed/models';
@@ -47,23 +48,25 @@ describe('tox21Dataset.load', () => {
 });
 
 describe('tox21Dataset.evaluateExtras (train on synthetic, test on real)', () => {
-  it('runs only in the final round and gives every site the same classifier from the same generator and seed', async () => {
+  it('runs only in the final round of a study that asks for it, and gives every site the same classifier from the same generator and seed', async () => {
     // Arrange
     const before = tf.memory().numTensors;
     const model = cganFamily.create(small, 3);
     const test = tox21Dataset.load({ path: DATA_DIR, site: 'site-1' }).prepare(null).test;
     const p = await model.predict(test);
-    const context = { studyId: 's', round: 3, finalRound: false, seed: 42 };
+    const context = { studyId: 's', round: 3, finalRound: false, seed: 42, syntheticEvaluation: { samples: 1024, steps: 50 } };
     const extras = tox21Dataset.evaluateExtras;
     if (!extras) throw new Error('tox21Dataset has no evaluateExtras');
 
     // Act
     const notFinal = await extras(model, test, p, context);
+    const notAsked = await extras(model, test, p, { ...context, finalRound: true, syntheticEvaluation: undefined });
     const a = await extras(model, test, p, { ...context, finalRound: true });
     const b = await extras(model, test, p, { ...context, finalRound: true });
 
     // Assert
     expect(notFinal).toEqual({});
+    expect(notAsked).toEqual({});
     const tstr = a.scoreGroups?.['tstr'] as Float32Array;
     expect(tstr.length).toBe(test.n * 12);
     expect(tstr.every((v) => v > 0 && v < 1)).toBe(true);
@@ -81,7 +84,11 @@ describe('tox21GanStudy', () => {
       expect(() => cganFamily.validate(spec.model)).not.toThrow();
       expect([spec.dataset, spec.minSites, spec.strategy]).toEqual(['tox21', 3, 'fedavg']);
       expect(spec.earlyStopping?.patience).toBeGreaterThanOrEqual(1);
+      expect(() => validateStudySpec(spec)).not.toThrow();
     }
+    // The demo's train-on-synthetic set is the large one; the tests' the small one.
+    expect(tox21GanStudy.spec('full').syntheticEvaluation).toEqual({ samples: 65536, steps: 3000 });
+    expect(tox21GanStudy.spec('fast').syntheticEvaluation).toEqual({ samples: 4096, steps: 400 });
     expect(() => cganFamily.validate(TOX21_GAN_AUGMENTED_MODEL)).not.toThrow();
     expect(tox21GanStudy.spec('fast').rounds).toBeLessThan(tox21GanStudy.spec('full').rounds);
   });

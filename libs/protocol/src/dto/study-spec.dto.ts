@@ -10,6 +10,7 @@ import {
   ArchitectureValue,
   EarlyStoppingSpec,
   PreprocessingSpec,
+  SyntheticEvaluationSpec,
   OPTIMIZERS,
   OptimizerName,
   STRATEGIES,
@@ -226,6 +227,17 @@ export class PreprocessingSpecDto implements PreprocessingSpec {
   federatedStatistics!: boolean;
 }
 
+/** Validates a {@link SyntheticEvaluationSpec}. */
+export class SyntheticEvaluationSpecDto implements SyntheticEvaluationSpec {
+  @Required()
+  @IsIntInRange(1, 1_048_576)
+  samples!: number;
+
+  @Required()
+  @IsIntInRange(1, 100_000)
+  steps!: number;
+}
+
 /** Validates a whole {@link StudySpec}, as created through the REST API or the CLI. */
 export class StudySpecDto implements StudySpec {
   @Required()
@@ -303,4 +315,10 @@ export class StudySpecDto implements StudySpec {
   @ValidateNested()
   @Type(() => PreprocessingSpecDto)
   preprocessing?: PreprocessingSpecDto;
+
+  @OptionalField()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => SyntheticEvaluationSpecDto)
+  syntheticEvaluation?: SyntheticEvaluationSpecDto;
 }
