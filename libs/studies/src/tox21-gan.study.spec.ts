@@ -87,7 +87,7 @@ describe('tox21GanStudy', () => {
       expect(() => validateStudySpec(spec)).not.toThrow();
     }
     // The demo's train-on-synthetic set is the large one; the tests' the small one.
-    expect(tox21GanStudy.spec('full').syntheticEvaluation).toEqual({ samples: 65536, steps: 3000 });
+    expect(tox21GanStudy.spec('full').syntheticEvaluation).toEqual({ samples: 32768, steps: 1500 });
     expect(tox21GanStudy.spec('fast').syntheticEvaluation).toEqual({ samples: 4096, steps: 400 });
     expect(() => cganFamily.validate(TOX21_GAN_AUGMENTED_MODEL)).not.toThrow();
     expect(tox21GanStudy.spec('fast').rounds).toBeLessThan(tox21GanStudy.spec('full').rounds);
