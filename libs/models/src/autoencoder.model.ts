@@ -5,7 +5,7 @@ import type { ExampleSet } from '@medfed/data';
 import type { FederatedModel, ModelFamilyDefinition } from './federated-model';
 import { createRng, deriveSeed, Rng, shuffleInPlace } from './seeded-rng.util';
 import type { TrainOptions, TrainOutcome } from './tabular-classifier.model';
-import { assertWeightShapes, WeightTensor } from './weights.util';
+import { assertWeightShapes, assignVariables, readVariables, WeightTensor } from './weights.util';
 import { validateTrainingConfig } from './training-config.util';
 import { createOptimizer } from './heap-adam.optimizer';
 
@@ -125,14 +125,12 @@ export class AutoencoderModel implements FederatedModel {
 
   /** Copies of the weights in the fixed order documented on the class. */
   getWeights(): WeightTensor[] {
-    return this.variables.map((v) => ({ shape: [...v.shape], data: Float32Array.from(v.dataSync() as Float32Array) }));
+    return readVariables(this.variables);
   }
 
   /** @throws RangeError when the count or a shape differs from getWeights(). */
   setWeights(weights: readonly WeightTensor[]): void {
-    const vars = this.variables;
-    this.assertShapes(weights, 'setWeights');
-    tf.tidy(() => weights.forEach((w, i) => vars[i].assign(tf.tensor(Float32Array.from(w.data), vars[i].shape))));
+    assignVariables(this.variables, weights, 'setWeights');
   }
 
   private assertShapes(weights: readonly WeightTensor[], what: string): void {

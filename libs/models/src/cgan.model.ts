@@ -5,7 +5,7 @@ import type { ExampleSet } from '@medfed/data';
 import type { FederatedModel, ModelFamilyDefinition } from './federated-model';
 import { createRng, deriveSeed, Rng, shuffleInPlace } from './seeded-rng.util';
 import type { TrainOptions, TrainOutcome } from './tabular-classifier.model';
-import { shapeSize, WeightTensor } from './weights.util';
+import { assignVariables, readVariables, WeightTensor } from './weights.util';
 import { validateTrainingConfig } from './training-config.util';
 import { createOptimizer } from './heap-adam.optimizer';
 
@@ -188,20 +188,12 @@ export class CganModel implements FederatedModel {
 
   /** Copies of all weights: C, G, D (kernel, bias per layer), then the label prior. */
   getWeights(): WeightTensor[] {
-    return this.variables.map((v) => ({ shape: [...v.shape], data: Float32Array.from(v.dataSync() as Float32Array) }));
+    return readVariables(this.variables);
   }
 
   /** @throws RangeError when the count or a shape differs from getWeights(). */
   setWeights(weights: readonly WeightTensor[]): void {
-    const vars = this.variables;
-    if (weights.length !== vars.length) throw new RangeError(`cgan setWeights: got ${weights.length} tensors, model has ${vars.length}`);
-    weights.forEach((w, i) => {
-      const s = vars[i].shape;
-      if (w.shape.length !== s.length || w.shape.some((d, k) => d !== s[k]) || w.data.length !== shapeSize(s)) {
-        throw new RangeError(`cgan setWeights: tensor ${i} is [${w.shape}] with ${w.data.length} values, expected [${s}]`);
-      }
-    });
-    tf.tidy(() => weights.forEach((w, i) => vars[i].assign(tf.tensor(Float32Array.from(w.data), vars[i].shape))));
+    assignVariables(this.variables, weights, 'cgan setWeights');
   }
 
   /** The label prior (per-assay positive rate), clipped into [1e-3, 1 − 1e-3]. */

@@ -5,7 +5,7 @@ import type { ExampleSet, ShapedArray } from '@medfed/data';
 import type { FederatedModel, ModelFamilyDefinition } from './federated-model';
 import { createRng, deriveSeed, Rng, shuffleInPlace } from './seeded-rng.util';
 import type { TrainOptions, TrainOutcome } from './tabular-classifier.model';
-import { assertWeightShapes, shapeSize, WeightTensor } from './weights.util';
+import { assertWeightShapes, assignVariables, readVariables, shapeSize, WeightTensor } from './weights.util';
 import { validateTrainingConfig } from './training-config.util';
 import { createOptimizer } from './heap-adam.optimizer';
 
@@ -210,7 +210,7 @@ export class CnnClassifier implements FederatedModel {
 
   /** Copies of the weights in the fixed order described on the class. */
   getWeights(): WeightTensor[] {
-    return this.variables.map((v) => ({ shape: [...v.shape], data: Float32Array.from(v.dataSync() as Float32Array) }));
+    return readVariables(this.variables);
   }
 
   /**
@@ -218,9 +218,7 @@ export class CnnClassifier implements FederatedModel {
    * @throws RangeError on a count, shape or length mismatch.
    */
   setWeights(weights: readonly WeightTensor[]): void {
-    const vars = this.variables;
-    this.assertShapes(weights, 'setWeights');
-    tf.tidy(() => weights.forEach((w, i) => vars[i].assign(tf.tensor(Float32Array.from(w.data), vars[i].shape))));
+    assignVariables(this.variables, weights, 'setWeights');
   }
 
   private assertShapes(weights: readonly WeightTensor[], what: string): void {

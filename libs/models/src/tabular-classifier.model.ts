@@ -3,7 +3,7 @@ import type { ModelSpec, TrainingConfig } from '@medfed/protocol';
 import type { TabularSplit } from '@medfed/data';
 
 import { createRng, deriveSeed, Rng, shuffleInPlace } from './seeded-rng.util';
-import { assertWeightShapes, WeightTensor } from './weights.util';
+import { assertWeightShapes, assignVariables, readVariables, WeightTensor } from './weights.util';
 import { validateTrainingConfig } from './training-config.util';
 import { createOptimizer } from './heap-adam.optimizer';
 
@@ -133,7 +133,7 @@ export class TabularClassifier {
 
   /** Copies of the weights in a stable order: kernel₀ [in, out], bias₀ [out], kernel₁, bias₁, … */
   getWeights(): WeightTensor[] {
-    return this.variables.map((v) => ({ shape: [...v.shape], data: Float32Array.from(v.dataSync() as Float32Array) }));
+    return readVariables(this.variables);
   }
 
   /**
@@ -143,10 +143,7 @@ export class TabularClassifier {
    * @throws RangeError on a count, shape or length mismatch.
    */
   setWeights(weights: readonly WeightTensor[]): void {
-    const vars = this.variables;
-    this.assertShapes(weights, 'setWeights');
-    // Copied: the cpu backend would otherwise keep the caller's array as the variable's storage.
-    tf.tidy(() => weights.forEach((w, i) => vars[i].assign(tf.tensor(Float32Array.from(w.data), vars[i].shape))));
+    assignVariables(this.variables, weights, 'setWeights');
   }
 
   /** @throws RangeError unless `weights` has the model's tensor count, order and shapes. */

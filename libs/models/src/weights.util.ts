@@ -1,3 +1,5 @@
+import * as tf from '@tensorflow/tfjs';
+
 /** One layer's weights as plain data: a shape and its row-major float32 values (same as the protocol's WeightTensor). */
 export interface WeightTensor {
   shape: number[];
@@ -57,4 +59,19 @@ export function assertWeightShapes(weights: readonly WeightTensor[], expected: r
       throw new RangeError(`${what}: tensor ${i} is [${w.shape}] with ${w.data.length} values, expected [${shape}]`);
     }
   });
+}
+
+/** Copies of the variables' values, in order: a model's getWeights(). */
+export function readVariables(vars: readonly tf.Variable[]): WeightTensor[] {
+  return vars.map((v) => ({ shape: [...v.shape], data: Float32Array.from(v.dataSync() as Float32Array) }));
+}
+
+/**
+ * A model's setWeights(): checks `weights` against the variables ({@link assertWeightShapes}), then assigns copies
+ * (the cpu backend would otherwise keep the caller's array as the variable's storage).
+ * @throws RangeError naming the first tensor that does not fit; nothing is assigned then.
+ */
+export function assignVariables(vars: readonly tf.Variable[], weights: readonly WeightTensor[], what: string): void {
+  assertWeightShapes(weights, vars.map((v) => v.shape), what);
+  tf.tidy(() => weights.forEach((w, i) => vars[i].assign(tf.tensor(Float32Array.from(w.data), vars[i].shape))));
 }
