@@ -8,26 +8,13 @@ import { CnnClassifier, cnnFamily, cnnSaliency } from './cnn.model';
 import { createRng } from './seeded-rng.util';
 import { initBackend } from './tf-backend.util';
 import type { WeightTensor } from './weights.util';
+import { pairwiseAuc } from './testing';
 
 const DATA_DIR = join(__dirname, '..', '..', '..', 'data', 'breastmnist');
 
 const SPEC: ModelSpec = { family: 'cnn', inputDim: 784, inputShape: [28, 28, 1], outputs: 1, architecture: { filters: [32, 64], dense: 128, dropout: 0.25 } };
 const ADAM: TrainingConfig = { localSteps: 2, batchSize: 32, learningRate: 1e-3, optimizer: 'adam', l2: 0, proximalMu: 0 };
 
-/** Area under the ROC curve by counting ordered pairs (O(n²), an independent reference for small sets). */
-function pairwiseAuc(scores: Float32Array, labels: Float32Array): number {
-  let wins = 0;
-  let pairs = 0;
-  for (let i = 0; i < scores.length; i++) {
-    if (labels[i] !== 1) continue;
-    for (let j = 0; j < scores.length; j++) {
-      if (labels[j] !== 0) continue;
-      pairs++;
-      wins += scores[i] > scores[j] ? 1 : scores[i] === scores[j] ? 0.5 : 0;
-    }
-  }
-  return wins / pairs;
-}
 
 /** BreastMNIST images as the cnn's ExampleSet, scaled to [−1, 1] like the study's dataset. */
 function examples(split: { x: Float32Array; y: Float32Array; n: number }, n = split.n): ExampleSet {

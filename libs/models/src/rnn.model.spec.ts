@@ -9,6 +9,7 @@ import { createRng } from './seeded-rng.util';
 import { initBackend } from './tf-backend.util';
 import { registerWasmTrainingKernels } from './wasm-kernels.util';
 import type { WeightTensor } from './weights.util';
+import { pairwiseAuc } from './testing';
 
 const DATA_DIR = join(__dirname, '..', '..', '..', 'data', 'physionet-2012');
 
@@ -99,20 +100,6 @@ function maxAbsDifference(a: readonly WeightTensor[], b: readonly WeightTensor[]
   return d;
 }
 
-/** AUROC by counting ordered (death, survivor) pairs, ties one half. */
-function pairwiseAuc(scores: Float32Array, labels: Float32Array): number {
-  let wins = 0;
-  let pairs = 0;
-  for (let i = 0; i < scores.length; i++) {
-    if (labels[i] !== 1) continue;
-    for (let j = 0; j < scores.length; j++) {
-      if (labels[j] !== 0) continue;
-      pairs++;
-      wins += scores[i] > scores[j] ? 1 : scores[i] === scores[j] ? 0.5 : 0;
-    }
-  }
-  return wins / pairs;
-}
 
 /** Set A as the rnn's inputs: observed values z-scored with `stats` (clipped to ±5), deltas in 48-hour units, statics /100. */
 function icuExamples(seqs: IcuSequences, stats: { mean: number[]; std: number[] }): ExampleSet {

@@ -8,6 +8,7 @@ import type { WeightTensor } from '@medfed/models';
 import { BREASTMNIST_SITES, breastMnistDataset } from './breast-ultrasound.dataset';
 import { breastUltrasoundStudy } from './breast-ultrasound.study';
 import type { SiteSplits } from './study-definition';
+import { pairwiseAuc } from '@medfed/models/testing';
 
 const DATA_DIR = join(__dirname, '..', '..', '..', 'data', 'breastmnist');
 
@@ -27,20 +28,6 @@ function pixelSum(data: Float32Array): number {
   return data.reduce((a, b) => a + b, 0);
 }
 
-/** Area under the ROC curve by counting ordered pairs (an independent O(n²) reference). */
-function pairwiseAuc(scores: Float32Array, labels: Float32Array): number {
-  let wins = 0;
-  let pairs = 0;
-  for (let i = 0; i < scores.length; i++) {
-    if (labels[i] !== 1) continue;
-    for (let j = 0; j < scores.length; j++) {
-      if (labels[j] !== 0) continue;
-      pairs++;
-      wins += scores[i] > scores[j] ? 1 : scores[i] === scores[j] ? 0.5 : 0;
-    }
-  }
-  return wins / pairs;
-}
 
 describe('breastMnistDataset', () => {
   it('divides every official split evenly among three sites: sizes and label counts differ by at most one', () => {
