@@ -15,7 +15,6 @@ const DATA_DIR = join(__dirname, '..', '..', '..', 'data', 'breastmnist');
 const SPEC: ModelSpec = { family: 'cnn', inputDim: 784, inputShape: [28, 28, 1], outputs: 1, architecture: { filters: [32, 64], dense: 128, dropout: 0.25 } };
 const ADAM: TrainingConfig = { localSteps: 2, batchSize: 32, learningRate: 1e-3, optimizer: 'adam', l2: 0, proximalMu: 0 };
 
-
 /** BreastMNIST images as the cnn's ExampleSet, scaled to [−1, 1] like the study's dataset. */
 function examples(split: { x: Float32Array; y: Float32Array; n: number }, n = split.n): ExampleSet {
   return {

@@ -100,7 +100,6 @@ function maxAbsDifference(a: readonly WeightTensor[], b: readonly WeightTensor[]
   return d;
 }
 
-
 /** Set A as the rnn's inputs: observed values z-scored with `stats` (clipped to ±5), deltas in 48-hour units, statics /100. */
 function icuExamples(seqs: IcuSequences, stats: { mean: number[]; std: number[] }): ExampleSet {
   const F = seqs.features.length;

@@ -28,7 +28,6 @@ function pixelSum(data: Float32Array): number {
   return data.reduce((a, b) => a + b, 0);
 }
 
-
 describe('breastMnistDataset', () => {
   it('divides every official split evenly among three sites: sizes and label counts differ by at most one', () => {
     // Act
