@@ -1,4 +1,4 @@
-import { createCipheriv, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes as nodeRandomBytes } from 'node:crypto';
+import { type Cipher, createCipheriv, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes as nodeRandomBytes } from 'node:crypto';
 import { assertBytes, toPlainBytes } from './bytes.util';
 import { chachaPolyOpen, chachaPolySeal } from './chacha20-poly1305.util';
 import { X25519_KEY_BYTES } from './crypto.constants';
@@ -88,12 +88,7 @@ export function expandMask(seed: Uint8Array, words: number, context: Uint8Array)
   if (!Number.isSafeInteger(words) || words < 0 || words > MAX_MASK_WORDS) {
     throw new TypeError(`words must be an integer in [0, ${MAX_MASK_WORDS}], got ${words}`);
   }
-  const info = new Uint8Array(PRG_INFO_PREFIX.length + context.length);
-  info.set(PRG_INFO_PREFIX);
-  info.set(context, PRG_INFO_PREFIX.length);
-  const key = Buffer.from(hkdfSync('sha256', seed, new Uint8Array(0), info, AES_256_KEY_BYTES));
-  const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(AES_BLOCK_BYTES));
-  key.fill(0);
+  const cipher = prgCipher(seed, context);
   // CTR keystream = encryption of zeros; the key is used for this one stream only.
   const stream = Buffer.concat([cipher.update(Buffer.alloc(4 * words)), cipher.final()]);
   const out = new Uint32Array(words);
@@ -104,6 +99,17 @@ export function expandMask(seed: Uint8Array, words: number, context: Uint8Array)
   }
   stream.fill(0);
   return out;
+}
+
+/** The PRG's AES-256-CTR cipher (IV 0) under HKDF-SHA256(seed, "medfed/secagg/prg/v1|" ‖ context); the key is used for this one stream only. */
+function prgCipher(seed: Uint8Array, context: Uint8Array): Cipher {
+  const info = new Uint8Array(PRG_INFO_PREFIX.length + context.length);
+  info.set(PRG_INFO_PREFIX);
+  info.set(context, PRG_INFO_PREFIX.length);
+  const key = Buffer.from(hkdfSync('sha256', seed, new Uint8Array(0), info, AES_256_KEY_BYTES));
+  const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(AES_BLOCK_BYTES));
+  key.fill(0);
+  return cipher;
 }
 
 /** Keystream bytes produced per step of {@link addMask}: small enough to stay in cache. */
@@ -124,12 +130,7 @@ export function addMask(acc: Uint32Array, seed: Uint8Array, context: Uint8Array,
   assertBytes(context, 'context');
   if (!(acc instanceof Uint32Array) || acc.length > MAX_MASK_WORDS) throw new TypeError(`acc must be a Uint32Array of at most ${MAX_MASK_WORDS} words`);
   if (seed.length < 16) throw new TypeError(`seed must be at least 16 bytes, got ${seed.length} bytes`);
-  const info = new Uint8Array(PRG_INFO_PREFIX.length + context.length);
-  info.set(PRG_INFO_PREFIX);
-  info.set(context, PRG_INFO_PREFIX.length);
-  const key = Buffer.from(hkdfSync('sha256', seed, new Uint8Array(0), info, AES_256_KEY_BYTES));
-  const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(AES_BLOCK_BYTES));
-  key.fill(0);
+  const cipher = prgCipher(seed, context);
   const chunkWords = MASK_CHUNK_BYTES / 4;
   const words = new Uint32Array(chunkWords);
   const wordBytes = new Uint8Array(words.buffer);
