@@ -287,6 +287,20 @@ interface CacheFile {
   scaffolds: string[];
 }
 
+/** Features as the cache file and the featurizing child process carry them: byte arrays in base64. */
+type EncodedFeatures = Pick<CacheFile, 'rdkitVersion' | 'n' | 'fingerprints' | 'parsed' | 'scaffolds'>;
+
+function decodeFeatures(settings: FingerprintSettings, e: EncodedFeatures): Tox21Features {
+  return {
+    settings: { ...settings },
+    rdkitVersion: e.rdkitVersion,
+    n: e.n,
+    fingerprints: new Uint8Array(Buffer.from(e.fingerprints, 'base64')),
+    parsed: new Uint8Array(Buffer.from(e.parsed, 'base64')),
+    scaffolds: e.scaffolds,
+  };
+}
+
 function payloadDigest(f: Tox21Features): string {
   return createHash('sha256').update(f.fingerprints).update(f.parsed).update(f.scaffolds.join('\n')).digest('hex');
 }
@@ -316,14 +330,7 @@ export function readFingerprintCache(path: string, table: Tox21Table, settings: 
   expect(file.radius === settings.radius && file.nBits === settings.nBits, 'fingerprint settings');
   expect(file.rdkitPackage === rdkitPackageVersion(), '@rdkit/rdkit version');
   expect(file.n === table.n, 'row count');
-  const features: Tox21Features = {
-    settings: { ...settings },
-    rdkitVersion: file.rdkitVersion,
-    n: file.n,
-    fingerprints: new Uint8Array(Buffer.from(file.fingerprints, 'base64')),
-    parsed: new Uint8Array(Buffer.from(file.parsed, 'base64')),
-    scaffolds: file.scaffolds,
-  };
+  const features = decodeFeatures(settings, file);
   expect(features.fingerprints.length === file.n * (settings.nBits / 8) && features.parsed.length === file.n && features.scaffolds.length === file.n, 'payload size');
   expect(payloadDigest(features) === file.payloadSha256, 'payload SHA-256');
   return features;
@@ -381,15 +388,8 @@ function featurizeInChildProcess(smiles: readonly string[], settings: Fingerprin
   } catch (e) {
     throw new FingerprintComputationError(`RDKit fingerprinting failed in a child process: ${(e as Error).message.split('\n')[0]}`);
   }
-  const r = JSON.parse(out) as { rdkitVersion: string; n: number; fingerprints: string; parsed: string; scaffolds: string[] };
-  return {
-    settings: { ...settings },
-    rdkitVersion: r.rdkitVersion,
-    n: r.n,
-    fingerprints: new Uint8Array(Buffer.from(r.fingerprints, 'base64')),
-    parsed: new Uint8Array(Buffer.from(r.parsed, 'base64')),
-    scaffolds: r.scaffolds,
-  };
+  const r = JSON.parse(out) as EncodedFeatures;
+  return decodeFeatures(settings, r);
 }
 
 /** Options of loadTox21. */
