@@ -72,6 +72,7 @@ function supervised(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, loss: (y:
     dispose: () => {
       optimizer.dispose();
       model.dispose();
+      tf.dispose([x, y]);
     },
   };
 }
@@ -174,6 +175,7 @@ function references(): Reference[] {
             dOpt.dispose();
             g.dispose();
             d.dispose();
+            tf.dispose([real, ones, zeros]);
           },
         };
       },
