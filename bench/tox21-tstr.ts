@@ -9,30 +9,13 @@
  */
 import { createModel, FederatedModel, initBackend, loadModelArtifact, SyntheticTrainingOptions, trainClassifierOnSynthetic } from '@medfed/models';
 import { concatExampleSets } from '@medfed/data';
-import { datasetDefinition, exactAuc, studyDefinition } from '@medfed/studies';
-
+import { datasetDefinition, meanExactAuc, studyDefinition } from '@medfed/studies';
 
 const DEFAULT_VARIANTS: [string, SyntheticTrainingOptions][] = [
   ['4k molecules, 400 steps', { samples: 4096, training: { localSteps: 400 } }],
   ['16k, 1,200 steps', { samples: 16384, training: { localSteps: 1200 } }],
   ['65k, 3,000 steps', { samples: 65536, training: { localSteps: 3000 } }],
 ];
-
-function meanAuc(probs: Float32Array, labels: Float32Array, heads: number): number {
-  let total = 0;
-  for (let k = 0; k < heads; k++) {
-    const s: number[] = [];
-    const y: number[] = [];
-    for (let r = 0; r < labels.length / heads; r++) {
-      const v = labels[r * heads + k];
-      if (Number.isNaN(v)) continue;
-      s.push(probs[r * heads + k]);
-      y.push(v);
-    }
-    total += exactAuc(s, y) ?? 0;
-  }
-  return total / heads;
-}
 
 async function main() {
   await initBackend('wasm');
@@ -45,12 +28,12 @@ async function main() {
   const sites = study.sites.map((site) => ds.load({ path: study.dataDir, site, partition: study.partition, seed: 42 }).prepare(null));
   const test = concatExampleSets(sites.map((s) => s.test));
   const heads = test.labels.shape[1];
-  console.log('real-data classifier      ', meanAuc(await model.predict(test), test.labels.data, heads).toFixed(3));
+  console.log('real-data classifier      ', meanExactAuc(await model.predict(test), test.labels.data, heads).toFixed(3));
   const variants: [string, SyntheticTrainingOptions][] = process.argv[3] ? JSON.parse(process.argv[3]) : DEFAULT_VARIANTS;
   for (const [name, opts] of variants) {
     const t = performance.now();
     const syn = await trainClassifierOnSynthetic(model, 7, opts);
-    console.log(name.padEnd(26), 'TSTR', meanAuc(await syn.predict(test), test.labels.data, heads).toFixed(3), `${((performance.now() - t) / 1000).toFixed(1)} s`);
+    console.log(name.padEnd(26), 'TSTR', meanExactAuc(await syn.predict(test), test.labels.data, heads).toFixed(3), `${((performance.now() - t) / 1000).toFixed(1)} s`);
     syn.dispose();
   }
 }

@@ -3,6 +3,7 @@ import {
   addHistograms,
   bestMinSePpvThreshold,
   exactAuc,
+  meanExactAuc,
   expectedCalibrationError,
   histogramAccuracy,
   histogramAuc,
@@ -38,6 +39,20 @@ describe('score histograms', () => {
     const [h] = scoreHistograms(new Float32Array([0.905, 0.605, 0.355, 0.805, 0.305, 0.105]), new Float32Array([1, 1, 1, 0, 0, 0]), 1);
     expect(histogramAuc(h)).toBeCloseTo(7 / 9, 12);
     expect(exactAuc([0.905, 0.605, 0.355, 0.805, 0.305, 0.105], [1, 1, 1, 0, 0, 0])).toBeCloseTo(7 / 9, 12);
+  });
+
+  it('averages the exact AUC over interleaved heads, skipping missing labels and scoring a one-class head as chance', () => {
+    // Head 0 is the 7/9 example above; head 1's observed pairs (pos 0.8, 0.9 against neg 0.7, 0.1) are all won, and
+    // its two missing labels carry the scores 0.5 and 0.95 that would lose pairs if they were counted.
+    const head0 = [0.905, 0.605, 0.355, 0.805, 0.305, 0.105];
+    const labels0 = [1, 1, 1, 0, 0, 0];
+    const head1 = [0.8, 0.7, 0.5, 0.9, 0.95, 0.1];
+    const labels1 = [1, 0, NaN, 1, NaN, 0];
+    const interleave = (a: number[], b: number[]) => new Float32Array(a.flatMap((v, i) => [v, b[i]]));
+    expect(meanExactAuc(interleave(head0, head1), interleave(labels0, labels1), 2)).toBeCloseTo((7 / 9 + 1) / 2, 6);
+    const negativesOnly = [0, 0, 0, 0, 0, 0];
+    expect(meanExactAuc(interleave(head0, head1), interleave(labels0, negativesOnly), 2)).toBeCloseTo((7 / 9 + 0.5) / 2, 6);
+    expect(() => meanExactAuc(new Float32Array(5), new Float32Array(5), 2)).toThrow(/\[n × 2\]/);
   });
 
   it('counts ties within a bin as half', () => {

@@ -180,3 +180,19 @@ export function exactAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): 
   if (pos === 0 || neg === 0) return null;
   return (rankSumPos - (pos * (pos + 1)) / 2) / (pos * neg);
 }
+
+/**
+ * Mean over heads of the exact ROC-AUC, for row-major [n × heads] scores and labels (NaN = missing), as the Tox21
+ * benchmarks report it; a head without both classes counts as 0.5 (chance).
+ */
+export function meanExactAuc(scores: Float32Array, labels: Float32Array, heads: number): number {
+  if (!Number.isInteger(heads) || heads < 1 || scores.length !== labels.length || labels.length % heads !== 0) {
+    throw new RangeError(`meanExactAuc: need equal-length scores and labels of [n × ${heads}], got ${scores.length} and ${labels.length}`);
+  }
+  let total = 0;
+  for (let k = 0; k < heads; k++) {
+    const column = (a: Float32Array) => a.filter((_, i) => i % heads === k);
+    total += exactAuc(column(scores), column(labels)) ?? 0.5;
+  }
+  return total / heads;
+}
