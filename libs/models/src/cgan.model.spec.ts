@@ -56,6 +56,12 @@ function randomSet(seed: number): ExampleSet {
   return { n, inputs: { x: { shape: [n, 16], data: x } }, labels: { shape: [n, 3], data: labels } };
 }
 
+/** `tiny` with its GAN in a 3-wide latent space (autoencoder 16→5→3→5→16) and an average of G with decay ½. */
+const tinyLatent: ModelSpec = { ...tiny, architecture: { ...tiny.architecture, embeddingDim: 3, autoencoderHidden: [5], generatorAverage: 0.5 } };
+/** Index of the first weight after C, G, D and the prior of `tiny` (13 tensors), and of G's average in `tinyLatent`. */
+const LATENT_FIRST = 13;
+const AVERAGE_FIRST = 28;
+
 beforeAll(async () => {
   await initBackend('wasm');
 });
@@ -68,6 +74,9 @@ describe('cganFamily.validate', () => {
     expect(() => cganFamily.validate({ ...tiny, architecture: { classifierDropout: 1 } })).toThrow(/architecture.classifierDropout/);
     expect(() => cganFamily.validate({ ...tiny, architecture: { filters: 3 } })).toThrow(/unknown architecture field\(s\) filters/);
     expect(() => cganFamily.validate({ ...tiny, architecture: { straightThrough: 1 } })).toThrow(/architecture.straightThrough must be true or false, got 1/);
+    expect(() => cganFamily.validate({ ...tiny, architecture: { embeddingDim: 1.5 } })).toThrow(/architecture.embeddingDim must be an integer in \[0, 1024\], got 1.5/);
+    expect(() => cganFamily.validate({ ...tiny, architecture: { generatorAverage: 1 } })).toThrow(/architecture.generatorAverage must be a number in \[0, 1\), got 1/);
+    expect(() => cganFamily.validate({ ...tiny, architecture: { autoencoderHidden: [0] } })).toThrow(/architecture.autoencoderHidden/);
     expect(() => cganFamily.validate({ ...tiny, family: 'mlp' })).toThrow(RangeError);
   });
 
@@ -75,6 +84,7 @@ describe('cganFamily.validate', () => {
     expect(cganArchitecture({ family: 'cgan', inputDim: 8 })).toEqual({
       latentDim: 64, generatorHidden: [256], discriminatorHidden: [256], classifierHidden: [512],
       classifierDropout: 0.3, augment: 0, ganStepsPerStep: 1, ganLearningRate: 2e-4, auxWeight: 1, straightThrough: true,
+      embeddingDim: 0, autoencoderHidden: [512], autoencoderSteps: 0, generatorAverage: 0, ganBeta2: 0.999,
     });
   });
 });
@@ -107,6 +117,102 @@ describe('CganModel weights', () => {
     expect(() => b.setWeights(bad)).toThrow(/tensor 4 is \[8,7\] with 56 values, expected \[7,8\]/);
     expect(() => b.setWeights(bad.slice(1))).toThrow(/got 12 tensors, model has 13/);
     [a, b, c].forEach((m) => m.dispose());
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('the latent space (embeddingDim > 0)', () => {
+  it('appends encoder, decoder, embedding classifier, embedding mean and deviation, step counter, then the average of G', () => {
+    const before = tf.memory().numTensors;
+    const m = cganFamily.create(tinyLatent, 1);
+    const shapes = m.getWeights().map((w) => w.shape);
+    // C 16→6→3; G (4+3)→8→3; D (3+3)→5→1; prior
+    expect(shapes.slice(0, LATENT_FIRST)).toEqual([[16, 6], [6], [6, 3], [3], [7, 8], [8], [8, 3], [3], [6, 5], [5], [5, 1], [1], [3]]);
+    // encoder 16→5→3, decoder 3→5→16, embedding classifier 3→6→3, mean, deviation, step counter; then G's average
+    expect(shapes.slice(LATENT_FIRST)).toEqual([[16, 5], [5], [5, 3], [3], [3, 5], [5], [5, 16], [16], [3, 6], [6], [6, 3], [3], [3], [3], [1], [7, 8], [8], [8, 3], [3]]);
+    // The average starts as G.
+    expect(m.getWeights().slice(AVERAGE_FIRST)).toEqual(m.getWeights().slice(4, 8));
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('moves the average of G by the decay after each G step: a₁ = ½·a₀ + ½·G₁', async () => {
+    const before = tf.memory().numTensors;
+    const m = CganModel.create(tinyLatent, 2);
+    const start = m.getWeights();
+    await m.train(randomSet(5), adam(1), 3);
+    const after = m.getWeights();
+    for (let t = 0; t < 4; t++) {
+      const a0 = start[AVERAGE_FIRST + t].data;
+      const g1 = after[4 + t].data;
+      const a1 = after[AVERAGE_FIRST + t].data;
+      expect(g1).not.toEqual(start[4 + t].data);
+      a1.forEach((v, i) => expect(v).toBeCloseTo(0.5 * a0[i] + 0.5 * g1[i], 6));
+    }
+    // The embedding statistics were set from the set: a deviation above the floor, not the initial ones.
+    const std = after[LATENT_FIRST + 13].data;
+    expect(Array.from(std).every((v) => v > 1e-4 && v !== 1)).toBe(true);
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('trains only the autoencoder for its first autoencoderSteps local steps, counted across calls, then only the GAN', async () => {
+    const before = tf.memory().numTensors;
+    const m = CganModel.create({ ...tinyLatent, architecture: { ...tinyLatent.architecture, autoencoderSteps: 3 } }, 4);
+    const encoder = (w: ReturnType<typeof m.getWeights>) => w[LATENT_FIRST].data;
+    const generator = (w: ReturnType<typeof m.getWeights>) => w[4].data;
+    const w0 = m.getWeights();
+    await m.train(randomSet(6), adam(2), 1); // steps 0, 1: warm-up
+    const w1 = m.getWeights();
+    expect(encoder(w1)).not.toEqual(encoder(w0));
+    expect(generator(w1)).toEqual(generator(w0));
+    expect(Array.from(w1[LATENT_FIRST + 14].data)).toEqual([2]);
+    await m.train(randomSet(6), adam(2), 2); // step 2 warms up, step 3 trains the GAN
+    const w2 = m.getWeights();
+    expect(encoder(w2)).not.toEqual(encoder(w1));
+    expect(generator(w2)).not.toEqual(generator(w1));
+    await m.train(randomSet(6), adam(2), 3); // steps 4, 5: the autoencoder is frozen
+    const w3 = m.getWeights();
+    expect(encoder(w3)).toEqual(encoder(w2));
+    expect(w3[LATENT_FIRST + 6].data).toEqual(w2[LATENT_FIRST + 6].data); // decoder too
+    expect(generator(w3)).not.toEqual(generator(w2));
+    expect(Array.from(w3[LATENT_FIRST + 14].data)).toEqual([6]);
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('trains reproducibly from the seed, and decodes synthetic 0/1 fingerprints of the input width', async () => {
+    const before = tf.memory().numTensors;
+    const a = CganModel.create(tinyLatent, 5);
+    const b = CganModel.create(tinyLatent, 5);
+    await a.train(randomSet(1), adam(6, { proximalMu: 0.1 }), 7);
+    await b.train(randomSet(1), adam(6, { proximalMu: 0.1 }), 7);
+    expect(b.getWeights()).toEqual(a.getWeights());
+    const synthetic = generateSyntheticFingerprints(a, 50, 3);
+    expect(synthetic.inputs.x.shape).toEqual([50, 16]);
+    expect(synthetic.inputs.x.data.every((v) => v === 0 || v === 1)).toBe(true);
+    [a, b].forEach((m) => m.dispose());
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('trains on synthetic embeddings only a fresh embedding classifier over the source encoder, leaving the source as it was', async () => {
+    const before = tf.memory().numTensors;
+    const m = CganModel.create(tinyLatent, 5);
+    await m.train(randomSet(2), adam(4), 1);
+    const source = m.getWeights();
+    const options = { samples: 64, training: { localSteps: 5, batchSize: 16 } };
+    const c1 = await trainClassifierOnSynthetic(m, 3, options);
+    const c2 = await trainClassifierOnSynthetic(m, 3, options);
+    const set = randomSet(4);
+    expect(await c2.predict(set)).toEqual(await c1.predict(set));
+    expect(await c1.predict(set)).not.toEqual(await m.predict(set));
+    const copied = c1.getWeights();
+    // Everything but the embedding classifier (weights 21–24) is the source's; that classifier is new.
+    copied.forEach((w, i) => (i >= 21 && i <= 24 ? expect(w.data).not.toEqual(source[i].data) : expect(w).toEqual(source[i])));
+    expect(m.getWeights()).toEqual(source);
+    const plain = CganModel.create(tiny, 1);
+    await expect(plain.trainEmbeddingClassifierOnSynthetic(1, {}, adam(1))).rejects.toThrow(/has no latent space \(embeddingDim 0\)/);
+    [m, c1, c2, plain].forEach((x) => x.dispose());
     expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -38,6 +38,30 @@ export interface CganArchitecture {
    * D cannot tell real from fake by soft values, and C judges bits like the ones synthetic sets hold. Default true.
    */
   straightThrough: boolean;
+  /**
+   * 0: G and D work on fingerprint bits. Above 0: they work in the `embeddingDim`-wide latent space of a fingerprint
+   * autoencoder trained beside them without labels (the "latent GAN" of Prykhodko et al. 2019): G's output is an
+   * embedding, standardised with the set's embedding mean and deviation, G and D use leaky ReLU (0.2), and the
+   * auxiliary-classifier term uses a classifier of embeddings trained on the real ones. Synthetic fingerprints are
+   * decoded from G's embeddings; "train on synthetic" trains that embedding classifier on synthetic embeddings only.
+   * `straightThrough` then has no effect. Default 0.
+   */
+  embeddingDim: number;
+  /** Hidden widths of the autoencoder's encoder (the decoder mirrors them); default [512]. Used when embeddingDim > 0. */
+  autoencoderHidden: number[];
+  /**
+   * With embeddingDim > 0: the first `autoencoderSteps` local steps (counted across rounds by a step counter kept
+   * with the weights) train the autoencoder and no GAN; after them the autoencoder is frozen and the GAN trains in a
+   * latent space that no longer moves. 0 trains both together from the start. Default 0.
+   */
+  autoencoderSteps: number;
+  /**
+   * Synthetic data comes from an exponential moving average of G's weights with this decay per G step, kept beside G
+   * (Yazıcı et al. 2019, "The unusual effectiveness of averaging in GAN training"); 0 = from G itself. Default 0.
+   */
+  generatorAverage: number;
+  /** β2 of G's and D's Adam; default 0.999. */
+  ganBeta2: number;
 }
 
 const DEFAULTS: CganArchitecture = {
@@ -51,6 +75,11 @@ const DEFAULTS: CganArchitecture = {
   ganLearningRate: 2e-4,
   auxWeight: 1,
   straightThrough: true,
+  embeddingDim: 0,
+  autoencoderHidden: [512],
+  autoencoderSteps: 0,
+  generatorAverage: 0,
+  ganBeta2: 0.999,
 };
 
 /** The architecture of `spec` with defaults filled in. @throws RangeError naming the first invalid field. */
@@ -94,6 +123,11 @@ export function cganArchitecture(spec: ModelSpec): CganArchitecture {
     ganLearningRate: real('ganLearningRate', 1e-6, 1),
     auxWeight: real('auxWeight', 0, 100),
     straightThrough: flag('straightThrough'),
+    embeddingDim: int('embeddingDim', 0, 1024),
+    autoencoderHidden: widths('autoencoderHidden'),
+    autoencoderSteps: int('autoencoderSteps', 0, 10_000_000),
+    generatorAverage: real('generatorAverage', 0, 1, true),
+    ganBeta2: real('ganBeta2', 0, 1, true),
   };
 }
 
@@ -110,6 +144,23 @@ interface Dense {
   kernel: tf.Variable;
   bias: tf.Variable;
 }
+
+/** The networks of the latent-space GAN (embeddingDim > 0). */
+interface LatentNetworks {
+  encoder: Dense[];
+  decoder: Dense[];
+  /** Multi-task classifier of standardised embeddings: G's auxiliary classifier, and the one "train on synthetic" trains. */
+  classifier: Dense[];
+  /** Mean and standard deviation of the training set's embeddings, per dimension; set by each train() and averaged by FedAvg. */
+  mean: tf.Variable;
+  std: tf.Variable;
+  /** Local steps trained so far; every site adds the same count per round, so FedAvg keeps it exact. */
+  progress: tf.Variable;
+}
+
+const variablesOf = (layers: Dense[]): tf.Variable[] => layers.flatMap((d) => [d.kernel, d.bias]);
+/** Floor of an embedding dimension's standard deviation, so a constant dimension cannot divide by zero. */
+const EMBEDDING_STD_FLOOR = 1e-4;
 
 /** Logit of the generator's initial output bias: fingerprints are sparse (≈ 3 % of 1024 Morgan bits are set). */
 const GENERATOR_BIAS_INIT = -3.5;
@@ -138,7 +189,10 @@ export interface SyntheticOptions {
  *   the labels (AC-GAN, Odena et al. 2017, with C as the auxiliary classifier; `auxWeight`).
  * The condition c is the label vector with missing labels replaced by the assay's prior (its positive rate), kept
  * as a weight tensor: each site sets it to its training split's positive rates, so FedAvg makes it the pooled rate.
- * Weights, in this fixed order: C (kernel, bias per layer), G (…), D (…), prior [outputs].
+ * Weights, in this fixed order: C (kernel, bias per layer), G (…), D (…), prior [outputs]; then, with embeddingDim > 0,
+ * encoder, decoder, embedding classifier (kernel, bias per layer), embedding mean and deviation [embeddingDim], step
+ * counter [1]; then,
+ * with generatorAverage > 0, the average of G (kernel, bias per layer).
  */
 export class CganModel implements FederatedModel {
   private disposed = false;
@@ -150,6 +204,10 @@ export class CganModel implements FederatedModel {
     private readonly generator: Dense[],
     private readonly discriminator: Dense[],
     private readonly prior: tf.Variable,
+    private readonly latent: LatentNetworks | undefined,
+    private readonly average: Dense[] | undefined,
+    /** 'latent': predict() is the embedding classifier on the encoder's embeddings (a model from trainClassifierOnSynthetic). */
+    private readonly predictor: 'classifier' | 'latent' = 'classifier',
   ) {}
 
   /**
@@ -170,11 +228,25 @@ export class CganModel implements FederatedModel {
         if (lastBias !== undefined && l === widths.length - 2) bias.fill(lastBias);
         return tf.tidy(() => ({ kernel: tf.variable(tf.tensor2d(kernel, [fanIn, fanOut])), bias: tf.variable(tf.tensor1d(bias)) }));
       });
+    const e = arch.embeddingDim;
     const classifier = stack([spec.inputDim, ...arch.classifierHidden, heads]);
-    const generator = stack([arch.latentDim + heads, ...arch.generatorHidden, spec.inputDim], GENERATOR_BIAS_INIT);
-    const discriminator = stack([spec.inputDim + heads, ...arch.discriminatorHidden, 1]);
+    const generator = e > 0 ? stack([arch.latentDim + heads, ...arch.generatorHidden, e]) : stack([arch.latentDim + heads, ...arch.generatorHidden, spec.inputDim], GENERATOR_BIAS_INIT);
+    const discriminator = stack([(e > 0 ? e : spec.inputDim) + heads, ...arch.discriminatorHidden, 1]);
     const prior = tf.tidy(() => tf.variable(tf.fill([heads], 0.5), false));
-    return new CganModel({ ...spec, architecture: spec.architecture ? { ...spec.architecture } : undefined }, arch, classifier, generator, discriminator, prior);
+    const latent: LatentNetworks | undefined =
+      e > 0
+        ? {
+            encoder: stack([spec.inputDim, ...arch.autoencoderHidden, e]),
+            decoder: stack([e, ...[...arch.autoencoderHidden].reverse(), spec.inputDim], GENERATOR_BIAS_INIT),
+            classifier: stack([e, ...arch.classifierHidden, heads]),
+            mean: tf.tidy(() => tf.variable(tf.zeros([e]), false)),
+            std: tf.tidy(() => tf.variable(tf.ones([e]), false)),
+            progress: tf.tidy(() => tf.variable(tf.zeros([1]), false)),
+          }
+        : undefined;
+    const average = arch.generatorAverage > 0 ? generator.map((d) => tf.tidy(() => ({ kernel: tf.variable(d.kernel.clone()), bias: tf.variable(d.bias.clone()) }))) : undefined;
+    const copy = { ...spec, architecture: spec.architecture ? { ...spec.architecture } : undefined };
+    return new CganModel(copy, arch, classifier, generator, discriminator, prior, latent, average);
   }
 
   get heads(): number {
@@ -183,10 +255,13 @@ export class CganModel implements FederatedModel {
 
   private get variables(): tf.Variable[] {
     if (this.disposed) throw new Error('CganModel has been disposed');
-    return [...this.classifier, ...this.generator, ...this.discriminator].flatMap((d) => [d.kernel, d.bias]).concat(this.prior);
+    const vars = variablesOf([...this.classifier, ...this.generator, ...this.discriminator]).concat(this.prior);
+    if (this.latent) vars.push(...variablesOf([...this.latent.encoder, ...this.latent.decoder, ...this.latent.classifier]), this.latent.mean, this.latent.std, this.latent.progress);
+    if (this.average) vars.push(...variablesOf(this.average));
+    return vars;
   }
 
-  /** Copies of all weights: C, G, D (kernel, bias per layer), then the label prior. */
+  /** Copies of all weights, in the order of the class comment. */
   getWeights(): WeightTensor[] {
     return readVariables(this.variables);
   }
@@ -212,12 +287,12 @@ export class CganModel implements FederatedModel {
     return x.data;
   }
 
-  private static forward(layers: Dense[], input: tf.Tensor2D, hiddenDropout = 0, dropoutSeed?: number): tf.Tensor2D {
+  private static forward(layers: Dense[], input: tf.Tensor2D, hiddenDropout = 0, dropoutSeed?: number, leaky = false): tf.Tensor2D {
     let h = input;
     layers.forEach((layer, l) => {
       h = tf.add(tf.matMul(h, layer.kernel as tf.Tensor2D), layer.bias);
       if (l + 1 < layers.length) {
-        h = tf.relu(h);
+        h = leaky ? (tf.leakyRelu(h, 0.2) as tf.Tensor2D) : tf.relu(h);
         if (dropoutSeed !== undefined && hiddenDropout > 0) h = tf.dropout(h, hiddenDropout, undefined, dropoutSeed + l) as tf.Tensor2D;
       }
     });
@@ -240,8 +315,23 @@ export class CganModel implements FederatedModel {
     return tf.where(tf.isNaN(y), tf.mul(tf.onesLike(y), prior), y) as tf.Tensor2D;
   }
 
-  private generate(z: tf.Tensor2D, c: tf.Tensor2D): tf.Tensor2D {
-    return tf.sigmoid(CganModel.forward(this.generator, tf.concat([z, c], 1))) as tf.Tensor2D;
+  /** G's output: per-bit probabilities, or (embeddingDim > 0) a standardised embedding. */
+  private generate(z: tf.Tensor2D, c: tf.Tensor2D, layers: Dense[] = this.generator): tf.Tensor2D {
+    const out = CganModel.forward(layers, tf.concat([z, c], 1), 0, undefined, this.latent !== undefined);
+    return this.latent ? out : (tf.sigmoid(out) as tf.Tensor2D);
+  }
+
+  /** Standardised embeddings of fingerprints x (embeddingDim > 0). */
+  private embed(latent: LatentNetworks, x: tf.Tensor2D): tf.Tensor2D {
+    return tf.div(tf.sub(tf.tanh(CganModel.forward(latent.encoder, x)), latent.mean), latent.std) as tf.Tensor2D;
+  }
+
+  /** Per-bit probabilities of synthetic fingerprints from the average of G when kept, else G; decoded in the latent space. */
+  private syntheticProbabilities(z: tf.Tensor2D, c: tf.Tensor2D): tf.Tensor2D {
+    const out = this.generate(z, c, this.average ?? this.generator);
+    if (!this.latent) return out;
+    const embedding = tf.add(tf.mul(out, this.latent.std), this.latent.mean) as tf.Tensor2D;
+    return tf.sigmoid(CganModel.forward(this.latent.decoder, embedding)) as tf.Tensor2D;
   }
 
   /** Bits drawn from G's probabilities, with the straight-through gradient when the architecture asks for it. */
@@ -252,7 +342,7 @@ export class CganModel implements FederatedModel {
   }
 
   private discriminate(x: tf.Tensor2D, c: tf.Tensor2D): tf.Tensor2D {
-    return CganModel.forward(this.discriminator, tf.concat([x, c], 1));
+    return CganModel.forward(this.discriminator, tf.concat([x, c], 1), 0, undefined, this.latent !== undefined);
   }
 
   /** Synthetic conditions: independent Bernoulli(max(prior, minRate)) labels from a seeded stream. */
@@ -287,23 +377,33 @@ export class CganModel implements FederatedModel {
     const batchSize = Math.min(config.batchSize, set.n);
     const xs = new Float32Array(batchSize * dim);
     const ys = new Float32Array(batchSize * heads);
-    const cVars = this.classifier.flatMap((d) => [d.kernel, d.bias]);
-    const gVars = this.generator.flatMap((d) => [d.kernel, d.bias]);
-    const dVars = this.discriminator.flatMap((d) => [d.kernel, d.bias]);
+    const latent = this.latent;
+    const cVars = variablesOf(this.classifier);
+    const gVars = variablesOf(this.generator);
+    const dVars = variablesOf(this.discriminator);
+    const aeVars = latent ? variablesOf([...latent.encoder, ...latent.decoder]) : [];
+    const lcVars = latent ? variablesOf(latent.classifier) : [];
+    const averageVars = this.average ? variablesOf(this.average) : [];
     const cOpt: tf.Optimizer = createOptimizer(config.optimizer, config.learningRate);
-    const gOpt: tf.Optimizer = createOptimizer('adam', arch.ganLearningRate, 0.5, 0.999);
-    const dOpt: tf.Optimizer = createOptimizer('adam', arch.ganLearningRate, 0.5, 0.999);
+    const aeOpt: tf.Optimizer = createOptimizer(config.optimizer, config.learningRate);
+    const lcOpt: tf.Optimizer = createOptimizer(config.optimizer, config.learningRate);
+    const gOpt: tf.Optimizer = createOptimizer('adam', arch.ganLearningRate, 0.5, arch.ganBeta2);
+    const dOpt: tf.Optimizer = createOptimizer('adam', arch.ganLearningRate, 0.5, arch.ganBeta2);
     const anchors = new Map<tf.Variable, tf.Tensor>();
-    if (config.proximalMu > 0) for (const v of [...cVars, ...gVars, ...dVars]) anchors.set(v, tf.keep(v.clone()));
+    if (config.proximalMu > 0) for (const v of [...cVars, ...gVars, ...dVars, ...aeVars, ...lcVars]) anchors.set(v, tf.keep(v.clone()));
     const proximal = (vars: tf.Variable[]): tf.Scalar =>
       vars.reduce((acc, v) => tf.add(acc, tf.sum(tf.square(tf.sub(v, anchors.get(v) as tf.Tensor)))), tf.scalar(0)).mul(config.proximalMu / 2) as tf.Scalar;
     const synthPerBatch = Math.floor(arch.augment * batchSize);
     // Set first, so this round's conditions for missing labels and synthetic labels follow the local positive rates.
     this.setPriorFrom(set);
+    if (latent) this.setEmbeddingStatsFrom(latent, xData, set.n);
     let lossSum = 0;
     let labelled = 0;
+    const progress = latent ? Math.max(0, Math.round(latent.progress.dataSync()[0])) : 0;
     try {
       for (let s = 0; s < config.localSteps; s++) {
+        const warmingUp = latent !== undefined && progress + s < arch.autoencoderSteps;
+        const autoencoderTrains = latent !== undefined && (arch.autoencoderSteps === 0 || warmingUp);
         if (cursor + batchSize > set.n) {
           shuffleInPlace(order, rng);
           cursor = 0;
@@ -323,7 +423,7 @@ export class CganModel implements FederatedModel {
           let cy = y;
           if (synthLabels !== undefined) {
             const sy = tf.tensor2d(synthLabels, [synthPerBatch, heads]);
-            const probs = this.generate(tf.randomNormal([synthPerBatch, arch.latentDim], 0, 1, 'float32', stepSeed ^ 0x5a5a), sy);
+            const probs = this.syntheticProbabilities(tf.randomNormal([synthPerBatch, arch.latentDim], 0, 1, 'float32', stepSeed ^ 0x5a5a), sy);
             const bits = tf.cast(tf.less(tf.randomUniform(probs.shape, 0, 1, 'float32', stepSeed ^ 0x3c3c), probs), 'float32');
             cx = tf.concat([x, bits as tf.Tensor2D], 0);
             cy = tf.concat([y, sy], 0);
@@ -341,12 +441,35 @@ export class CganModel implements FederatedModel {
           cOpt.applyGradients(cStep.grads);
           const stats = realStats as { sum: tf.Scalar; count: tf.Scalar };
 
+          // The latent space: an autoencoder step on the real batch, then the embedding classifier on its embeddings.
+          let real: tf.Tensor2D = x;
+          if (autoencoderTrains && latent) {
+            const aeStep = tf.variableGrads(() => {
+              const logits = CganModel.forward(latent.decoder, tf.tanh(CganModel.forward(latent.encoder, x)) as tf.Tensor2D);
+              let objective = tf.mean(tf.sub(tf.softplus(logits), tf.mul(x, logits))) as tf.Scalar;
+              if (config.proximalMu > 0) objective = tf.add(objective, proximal(aeVars));
+              return objective;
+            }, aeVars);
+            aeOpt.applyGradients(aeStep.grads);
+          }
+          if (latent && !warmingUp) {
+            real = this.embed(latent, x);
+            const lcStep = tf.variableGrads(() => {
+              let objective = CganModel.maskedBce(CganModel.forward(latent.classifier, real, arch.classifierDropout, stepSeed ^ 0x6e6e), y).mean;
+              if (config.proximalMu > 0) objective = tf.add(objective, proximal(lcVars));
+              return objective;
+            }, lcVars);
+            lcOpt.applyGradients(lcStep.grads);
+          }
+          const auxiliary = latent ? latent.classifier : this.classifier;
+
           const c = this.conditionOf(y);
-          for (let g = 0; g < arch.ganStepsPerStep; g++) {
+          for (let g = 0; g < (warmingUp ? 0 : arch.ganStepsPerStep); g++) {
             const ganSeed = deriveSeed(stepSeed, g);
             const dStep = tf.variableGrads(() => {
-              const fake = this.binarized(this.generate(tf.randomNormal([batchSize, arch.latentDim], 0, 1, 'float32', ganSeed), c), ganSeed ^ 0x2b2b);
-              const realLogit = this.discriminate(x, c);
+              const generated = this.generate(tf.randomNormal([batchSize, arch.latentDim], 0, 1, 'float32', ganSeed), c);
+              const fake = latent ? generated : this.binarized(generated, ganSeed ^ 0x2b2b);
+              const realLogit = this.discriminate(real, c);
               const fakeLogit = this.discriminate(fake, c);
               // BCE(D(x), 1) + BCE(D(G(z)), 0) = softplus(−D(x)) + softplus(D(G(z)))
               let objective = tf.add(tf.mean(tf.softplus(tf.neg(realLogit))), tf.mean(tf.softplus(fakeLogit))) as tf.Scalar;
@@ -355,14 +478,17 @@ export class CganModel implements FederatedModel {
             }, dVars);
             dOpt.applyGradients(dStep.grads);
             const gStep = tf.variableGrads(() => {
-              const fake = this.binarized(this.generate(tf.randomNormal([batchSize, arch.latentDim], 0, 1, 'float32', ganSeed ^ 0x1f1f), c), ganSeed ^ 0x4d4d);
+              const generated = this.generate(tf.randomNormal([batchSize, arch.latentDim], 0, 1, 'float32', ganSeed ^ 0x1f1f), c);
+              const fake = latent ? generated : this.binarized(generated, ganSeed ^ 0x4d4d);
               // Non-saturating generator loss: BCE(D(G(z)), 1).
               let objective = tf.mean(tf.softplus(tf.neg(this.discriminate(fake, c)))) as tf.Scalar;
-              if (arch.auxWeight > 0) objective = tf.add(objective, tf.mul(CganModel.maskedBce(CganModel.forward(this.classifier, fake), y).mean, arch.auxWeight));
+              if (arch.auxWeight > 0) objective = tf.add(objective, tf.mul(CganModel.maskedBce(CganModel.forward(auxiliary, fake), y).mean, arch.auxWeight));
               if (config.proximalMu > 0) objective = tf.add(objective, proximal(gVars));
               return objective;
             }, gVars);
             gOpt.applyGradients(gStep.grads);
+            const decay = arch.generatorAverage;
+            averageVars.forEach((a, j) => a.assign(tf.add(tf.mul(a, decay), tf.mul(gVars[j], 1 - decay))));
           }
           return [stats.sum, stats.count];
         });
@@ -373,8 +499,11 @@ export class CganModel implements FederatedModel {
         // Lets a node's event loop run (heartbeats) between steps.
         if (s % 8 === 7) await new Promise<void>((resolve) => setImmediate(resolve));
       }
+      if (latent) tf.tidy(() => latent.progress.assign(tf.tensor1d([progress + config.localSteps])));
     } finally {
       cOpt.dispose();
+      aeOpt.dispose();
+      lcOpt.dispose();
       gOpt.dispose();
       dOpt.dispose();
       anchors.forEach((a) => a.dispose());
@@ -396,7 +525,29 @@ export class CganModel implements FederatedModel {
     tf.tidy(() => this.prior.assign(tf.tensor1d(rates)));
   }
 
-  /** C's probabilities, row-major [set.n × outputs], in inference mode (no dropout). */
+  /** Sets the embedding mean and deviation to those of `x`'s embeddings under the current encoder. */
+  private setEmbeddingStatsFrom(latent: LatentNetworks, x: Float32Array, n: number): void {
+    const dim = this.spec.inputDim;
+    const e = this.architecture.embeddingDim;
+    const sum = new Float64Array(e);
+    const sumSq = new Float64Array(e);
+    for (let start = 0; start < n; start += 1024) {
+      const rows = Math.min(1024, n - start);
+      const h = tf.tidy(() => tf.tanh(CganModel.forward(latent.encoder, tf.tensor2d(x.subarray(start * dim, (start + rows) * dim), [rows, dim]))).dataSync() as Float32Array);
+      h.forEach((v, i) => {
+        sum[i % e] += v;
+        sumSq[i % e] += v * v;
+      });
+    }
+    const mean = Float32Array.from(sum, (v) => v / n);
+    const std = Float32Array.from(sumSq, (v, i) => Math.max(EMBEDDING_STD_FLOOR, Math.sqrt(Math.max(0, v / n - mean[i] * mean[i]))));
+    tf.tidy(() => {
+      latent.mean.assign(tf.tensor1d(mean));
+      latent.std.assign(tf.tensor1d(std));
+    });
+  }
+
+  /** The probabilities of C (or, for a model from trainClassifierOnSynthetic in the latent space, of the embedding classifier), row-major [set.n × outputs], in inference mode (no dropout). */
   async predict(set: ExampleSet): Promise<Float32Array> {
     const xData = this.checkSet(set, 'predict');
     const dim = this.spec.inputDim;
@@ -404,7 +555,11 @@ export class CganModel implements FederatedModel {
     const chunk = 1024;
     for (let start = 0; start < set.n; start += chunk) {
       const rows = Math.min(chunk, set.n - start);
-      const p = tf.tidy(() => tf.sigmoid(CganModel.forward(this.classifier, tf.tensor2d(xData.subarray(start * dim, (start + rows) * dim), [rows, dim]))));
+      const p = tf.tidy(() => {
+        const x = tf.tensor2d(xData.subarray(start * dim, (start + rows) * dim), [rows, dim]);
+        const latent = this.predictor === 'latent' ? this.latent : undefined;
+        return tf.sigmoid(latent ? CganModel.forward(latent.classifier, this.embed(latent, x)) : CganModel.forward(this.classifier, x));
+      });
       out.set(p.dataSync() as Float32Array, start * this.heads);
       p.dispose();
     }
@@ -412,8 +567,9 @@ export class CganModel implements FederatedModel {
   }
 
   /**
-   * `n` synthetic labelled fingerprints from G, reproducibly from `seed`: labels drawn per assay (see
-   * SyntheticOptions), then x ~ Bernoulli(G(z, labels)) with z ~ N(0, I).
+   * `n` synthetic labelled fingerprints, reproducibly from `seed`: labels drawn per assay (see SyntheticOptions), then
+   * x ~ Bernoulli(p) with p = G(z, labels), z ~ N(0, I) (the average of G when kept; in the latent space, p is the
+   * decoding of G's embedding).
    */
   generateSynthetic(n: number, seed: number, options: SyntheticOptions = {}): ExampleSet {
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`cgan generateSynthetic: n must be a positive integer, got ${n}`);
@@ -428,7 +584,7 @@ export class CganModel implements FederatedModel {
       const rows = Math.min(chunk, n - start);
       const chunkSeed = deriveSeed(seed, start);
       const t = tf.tidy(() => {
-        const probs = this.generate(
+        const probs = this.syntheticProbabilities(
           tf.randomNormal([rows, this.architecture.latentDim], 0, 1, 'float32', chunkSeed),
           tf.tensor2d(labels.subarray(start * this.heads, (start + rows) * this.heads), [rows, this.heads]),
         );
@@ -438,6 +594,76 @@ export class CganModel implements FederatedModel {
       t.dispose();
     }
     return { n, inputs: { x: { shape: [n, dim], data: x } }, labels: { shape: [n, this.heads], data: labels } };
+  }
+
+  /**
+   * "Train on synthetic" in the latent space: a copy of this model whose embedding classifier is re-initialised from
+   * `seed` and trained only on `samples` synthetic embeddings (from the average of G when kept) with labels drawn as in
+   * generateSynthetic; its predict() runs that classifier on the encoder's embeddings of real fingerprints. The encoder
+   * never saw a label, so every label signal the copy has comes from G.
+   */
+  async trainEmbeddingClassifierOnSynthetic(seed: number, options: SyntheticTrainingOptions, config: TrainingConfig): Promise<CganModel> {
+    const latent = this.latent;
+    if (!latent) throw new RangeError('cgan trainEmbeddingClassifierOnSynthetic: the model has no latent space (embeddingDim 0)');
+    validateTrainingConfig(config);
+    const n = options.samples ?? 4096;
+    const minRate = options.minPositiveRate ?? 0.1;
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`cgan trainEmbeddingClassifierOnSynthetic: samples must be a positive integer, got ${n}`);
+    const e = this.architecture.embeddingDim;
+    const heads = this.heads;
+    const rng = createRng(deriveSeed(seed, 0x5e7d));
+    const labels = this.sampleLabels(n, rng, minRate);
+    const embeddings = new Float32Array(n * e);
+    for (let start = 0; start < n; start += 1024) {
+      const rows = Math.min(1024, n - start);
+      const z = tf.randomNormal([rows, this.architecture.latentDim], 0, 1, 'float32', deriveSeed(seed, start)) as tf.Tensor2D;
+      const h = tf.tidy(() => this.generate(z, tf.tensor2d(labels.subarray(start * heads, (start + rows) * heads), [rows, heads]), this.average ?? this.generator));
+      embeddings.set(h.dataSync() as Float32Array, start * e);
+      tf.dispose([z, h]);
+    }
+    const init = CganModel.create(this.spec, deriveSeed(seed, 2));
+    const copy = new CganModel(init.spec, init.architecture, init.classifier, init.generator, init.discriminator, init.prior, init.latent, init.average, 'latent');
+    const fresh = new Set(variablesOf((init.latent as LatentNetworks).classifier));
+    const source = this.getWeights();
+    tf.tidy(() => copy.variables.forEach((v, i) => fresh.has(v) || v.assign(tf.tensor(source[i].data, source[i].shape))));
+    const layers = (copy.latent as LatentNetworks).classifier;
+    const optimizer = createOptimizer(config.optimizer, config.learningRate);
+    const batch = Math.min(config.batchSize, n);
+    const order = Int32Array.from({ length: n }, (_, i) => i);
+    const xs = new Float32Array(batch * e);
+    const ys = new Float32Array(batch * heads);
+    let cursor = n;
+    try {
+      for (let s = 0; s < config.localSteps; s++) {
+        if (cursor + batch > n) {
+          shuffleInPlace(order, rng);
+          cursor = 0;
+        }
+        for (let r = 0; r < batch; r++) {
+          const row = order[cursor + r];
+          xs.set(embeddings.subarray(row * e, (row + 1) * e), r * e);
+          ys.set(labels.subarray(row * heads, (row + 1) * heads), r * heads);
+        }
+        cursor += batch;
+        tf.tidy(() => {
+          const x = tf.tensor2d(xs, [batch, e]);
+          const y = tf.tensor2d(ys, [batch, heads]);
+          const step = tf.variableGrads(() => {
+            let objective = CganModel.maskedBce(CganModel.forward(layers, x, this.architecture.classifierDropout, deriveSeed(seed, 3, s)), y).mean;
+            if (config.l2 > 0) for (const layer of layers) objective = tf.add(objective, tf.mul(tf.sum(tf.square(layer.kernel)), config.l2));
+            return objective;
+          }, variablesOf(layers));
+          optimizer.applyGradients(step.grads);
+        });
+        if (s % 8 === 7) await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    } catch (err) {
+      copy.dispose();
+      throw err;
+    } finally {
+      optimizer.dispose();
+    }
+    return copy;
   }
 
   /** Frees all tensors. Idempotent. */
@@ -480,16 +706,18 @@ export interface SyntheticTrainingOptions extends SyntheticOptions {
 
 /**
  * "Train on synthetic, test on real" (Esteban et al. 2017): generates a synthetic set from `model`'s G and trains
- * a fresh classifier C (same architecture, seed-derived initial weights, no GAN steps) on it alone.
+ * a fresh classifier C (same architecture, seed-derived initial weights, no GAN steps) on it alone; in the latent
+ * space (embeddingDim > 0), a fresh embedding classifier on synthetic embeddings (trainEmbeddingClassifierOnSynthetic).
  * Deterministic in (`model`'s weights, `seed`). The caller disposes the returned model; predict() gives its C.
  * @throws RangeError when `model` is not a cgan model
  */
 export async function trainClassifierOnSynthetic(model: FederatedModel, seed: number, options: SyntheticTrainingOptions = {}): Promise<FederatedModel> {
   const source = asCgan(model, 'trainClassifierOnSynthetic');
+  const config: TrainingConfig = { localSteps: 400, batchSize: 128, learningRate: 1e-3, optimizer: 'adam', l2: 0, proximalMu: 0, ...options.training };
+  if (source.architecture.embeddingDim > 0) return source.trainEmbeddingClassifierOnSynthetic(deriveSeed(seed, 1), options, config);
   const synthetic = source.generateSynthetic(options.samples ?? 4096, deriveSeed(seed, 1), options);
   const architecture = { ...(source.spec.architecture ?? {}), augment: 0, ganStepsPerStep: 0 };
   const fresh = CganModel.create({ ...source.spec, architecture }, deriveSeed(seed, 2));
-  const config: TrainingConfig = { localSteps: 400, batchSize: 128, learningRate: 1e-3, optimizer: 'adam', l2: 0, proximalMu: 0, ...options.training };
   try {
     await fresh.train(synthetic, config, deriveSeed(seed, 3));
   } catch (e) {
