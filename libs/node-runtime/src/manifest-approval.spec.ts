@@ -52,6 +52,14 @@ describe('approving a signed manifest', () => {
     expect(text).not.toContain('synthetic');
   });
 
+  it("lists the model's family-specific settings, so an operator sees e.g. a GAN in a latent space before approving it", () => {
+    const spec = sampleStudySpec();
+    const plain = describeManifest(studyManifest('s5', spec));
+    expect(plain).not.toContain('layers');
+    const latent = describeManifest(studyManifest('s6', { ...spec, model: { ...spec.model, architecture: { embeddingDim: 64, generatorHidden: [256, 256], straightThrough: false } } }));
+    expect(latent).toContain('  layers     embeddingDim 64, generatorHidden 256-256, straightThrough false');
+  });
+
   it('says when the final evaluation trains a classifier on synthetic data at the node', () => {
     const m = studyManifest('s4', { ...sampleStudySpec(), syntheticEvaluation: { samples: 65536, steps: 3000 } });
     expect(describeManifest(m)).toContain('a classifier trained here on 65536 examples drawn from the global generator, 3000 steps');

@@ -44,6 +44,13 @@ export function approveSignedManifest(
   return approvals.approve(signed.manifest, by);
 }
 
+/** A model's family-specific settings as `name value` pairs in the manifest's order; lists are joined with '-'. */
+function describeArchitecture(architecture: NonNullable<StudyManifest['spec']['model']['architecture']>): string {
+  return Object.entries(architecture)
+    .map(([name, value]) => `${name} ${Array.isArray(value) ? value.join('-') : String(value)}`)
+    .join(', ');
+}
+
 /** A manifest for a person: what runs, on what data, for how long, and what leaves. */
 export function describeManifest(manifest: StudyManifest): string {
   const s = manifest.spec;
@@ -53,6 +60,7 @@ export function describeManifest(manifest: StudyManifest): string {
     `  study      ${manifest.studyId} (${s.name})`,
     `  data set   ${s.dataset}`,
     `  model      ${s.model.family}, ${s.model.inputDim} inputs${s.model.hidden?.length ? `, hidden ${s.model.hidden.join('-')}` : ''}${s.model.dropout ? `, dropout ${s.model.dropout}` : ''}`,
+    ...(s.model.architecture && Object.keys(s.model.architecture).length > 0 ? [`  layers     ${describeArchitecture(s.model.architecture)}`] : []),
     `  training   ${t.localSteps} local steps of batch ${t.batchSize} per round, ${t.optimizer} lr ${t.learningRate}, L2 ${t.l2}, FedProx μ ${t.proximalMu}`,
     `  strategy   ${s.strategy}${s.strategyConfig ? ` ${JSON.stringify(s.strategyConfig)}` : ''}`,
     `  privacy    ${s.secureAggregation ? `secure aggregation (clip ±${s.secureAggregation.clipRange}${s.secureAggregation.threshold ? `, t = ${s.secureAggregation.threshold}` : ''})` : 'no secure aggregation'}; ${s.dp ? `DP noise ×${s.dp.noiseMultiplier}, clip ${s.dp.clipNorm}, ${s.dp.placement}, ε ≈ ${promisedEpsilon(manifest, 1e-5)?.toFixed(3)} at δ = 1e-5` : 'no differential privacy'}`,
