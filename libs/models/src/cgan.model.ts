@@ -191,8 +191,7 @@ export interface SyntheticOptions {
  * as a weight tensor: each site sets it to its training split's positive rates, so FedAvg makes it the pooled rate.
  * Weights, in this fixed order: C (kernel, bias per layer), G (…), D (…), prior [outputs]; then, with embeddingDim > 0,
  * encoder, decoder, embedding classifier (kernel, bias per layer), embedding mean and deviation [embeddingDim], step
- * counter [1]; then,
- * with generatorAverage > 0, the average of G (kernel, bias per layer).
+ * counter [1]; then, with generatorAverage > 0, the average of G (kernel, bias per layer).
  */
 export class CganModel implements FederatedModel {
   private disposed = false;
