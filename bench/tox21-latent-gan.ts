@@ -130,7 +130,7 @@ async function main(): Promise<void> {
   });
   const condition = (labels: tf.Tensor2D) => tf.where(tf.isNaN(labels), tf.mul(tf.onesLike(labels), prior), labels) as tf.Tensor2D;
   const generator = stack([NOISE + heads, 256, 256, EMBEDDING]);
-  const average = generator.map((d) => ({ kernel: tf.variable(d.kernel.clone()), bias: tf.variable(d.bias.clone()) }));
+  const average = generator.map((d) => tf.tidy(() => ({ kernel: tf.variable(d.kernel.clone()), bias: tf.variable(d.bias.clone()) })));
   const discriminator = stack([EMBEDDING + heads, 256, 256, 1]);
   const auxiliary = stack([EMBEDDING, 256, heads]);
   const [gOpt, dOpt, aOpt] = [tf.train.adam(1e-3, 0.5, 0.9), tf.train.adam(1e-3, 0.5, 0.9), tf.train.adam(1e-3)];

@@ -371,11 +371,8 @@ export class CganModel implements FederatedModel {
     const dim = this.spec.inputDim;
     const heads = this.heads;
     const rng = createRng(deriveSeed(seed, 0xba7c));
-    const order = Int32Array.from({ length: set.n }, (_, i) => i);
-    let cursor = set.n;
     const batchSize = Math.min(config.batchSize, set.n);
-    const xs = new Float32Array(batchSize * dim);
-    const ys = new Float32Array(batchSize * heads);
+    const nextBatch = miniBatches(xData, dim, set.labels.data, heads, set.n, batchSize, rng);
     const latent = this.latent;
     const cVars = variablesOf(this.classifier);
     const gVars = variablesOf(this.generator);
@@ -384,8 +381,8 @@ export class CganModel implements FederatedModel {
     const lcVars = latent ? variablesOf(latent.classifier) : [];
     const averageVars = this.average ? variablesOf(this.average) : [];
     const cOpt: tf.Optimizer = createOptimizer(config.optimizer, config.learningRate);
-    const aeOpt: tf.Optimizer = createOptimizer(config.optimizer, config.learningRate);
-    const lcOpt: tf.Optimizer = createOptimizer(config.optimizer, config.learningRate);
+    const aeOpt = latent ? createOptimizer(config.optimizer, config.learningRate) : undefined;
+    const lcOpt = latent ? createOptimizer(config.optimizer, config.learningRate) : undefined;
     const gOpt: tf.Optimizer = createOptimizer('adam', arch.ganLearningRate, 0.5, arch.ganBeta2);
     const dOpt: tf.Optimizer = createOptimizer('adam', arch.ganLearningRate, 0.5, arch.ganBeta2);
     const anchors = new Map<tf.Variable, tf.Tensor>();
@@ -403,16 +400,7 @@ export class CganModel implements FederatedModel {
       for (let s = 0; s < config.localSteps; s++) {
         const warmingUp = latent !== undefined && progress + s < arch.autoencoderSteps;
         const autoencoderTrains = latent !== undefined && (arch.autoencoderSteps === 0 || warmingUp);
-        if (cursor + batchSize > set.n) {
-          shuffleInPlace(order, rng);
-          cursor = 0;
-        }
-        for (let r = 0; r < batchSize; r++) {
-          const row = order[cursor + r];
-          xs.set(xData.subarray(row * dim, (row + 1) * dim), r * dim);
-          ys.set(set.labels.data.subarray(row * heads, (row + 1) * heads), r * heads);
-        }
-        cursor += batchSize;
+        const { xs, ys } = nextBatch();
         const stepSeed = deriveSeed(seed, s);
         const synthLabels = synthPerBatch > 0 ? this.sampleLabels(synthPerBatch, rng, 0) : undefined;
         const [sum, count] = tf.tidy(() => {
@@ -442,7 +430,7 @@ export class CganModel implements FederatedModel {
 
           // The latent space: an autoencoder step on the real batch, then the embedding classifier on its embeddings.
           let real: tf.Tensor2D = x;
-          if (autoencoderTrains && latent) {
+          if (autoencoderTrains && latent && aeOpt) {
             const aeStep = tf.variableGrads(() => {
               const logits = CganModel.forward(latent.decoder, tf.tanh(CganModel.forward(latent.encoder, x)) as tf.Tensor2D);
               let objective = tf.mean(tf.sub(tf.softplus(logits), tf.mul(x, logits))) as tf.Scalar;
@@ -451,7 +439,7 @@ export class CganModel implements FederatedModel {
             }, aeVars);
             aeOpt.applyGradients(aeStep.grads);
           }
-          if (latent && !warmingUp) {
+          if (latent && lcOpt && !warmingUp) {
             real = this.embed(latent, x);
             const lcStep = tf.variableGrads(() => {
               let objective = CganModel.maskedBce(CganModel.forward(latent.classifier, real, arch.classifierDropout, stepSeed ^ 0x6e6e), y).mean;
@@ -501,8 +489,8 @@ export class CganModel implements FederatedModel {
       if (latent) tf.tidy(() => latent.progress.assign(tf.tensor1d([progress + config.localSteps])));
     } finally {
       cOpt.dispose();
-      aeOpt.dispose();
-      lcOpt.dispose();
+      aeOpt?.dispose();
+      lcOpt?.dispose();
       gOpt.dispose();
       dOpt.dispose();
       anchors.forEach((a) => a.dispose());
@@ -615,11 +603,18 @@ export class CganModel implements FederatedModel {
     const embeddings = new Float32Array(n * e);
     for (let start = 0; start < n; start += 1024) {
       const rows = Math.min(1024, n - start);
-      const z = tf.randomNormal([rows, this.architecture.latentDim], 0, 1, 'float32', deriveSeed(seed, start)) as tf.Tensor2D;
-      const h = tf.tidy(() => this.generate(z, tf.tensor2d(labels.subarray(start * heads, (start + rows) * heads), [rows, heads]), this.average ?? this.generator));
+      const h = tf.tidy(() =>
+        this.generate(
+          tf.randomNormal([rows, this.architecture.latentDim], 0, 1, 'float32', deriveSeed(seed, start)),
+          tf.tensor2d(labels.subarray(start * heads, (start + rows) * heads), [rows, heads]),
+          this.average ?? this.generator,
+        ),
+      );
       embeddings.set(h.dataSync() as Float32Array, start * e);
-      tf.dispose([z, h]);
+      h.dispose();
     }
+    // A new model's variables, re-owned by a copy that predicts with the embedding classifier; all but that classifier
+    // then take this model's values.
     const init = CganModel.create(this.spec, deriveSeed(seed, 2));
     const copy = new CganModel(init.spec, init.architecture, init.classifier, init.generator, init.discriminator, init.prior, init.latent, init.average, 'latent');
     const fresh = new Set(variablesOf((init.latent as LatentNetworks).classifier));
@@ -628,22 +623,10 @@ export class CganModel implements FederatedModel {
     const layers = (copy.latent as LatentNetworks).classifier;
     const optimizer = createOptimizer(config.optimizer, config.learningRate);
     const batch = Math.min(config.batchSize, n);
-    const order = Int32Array.from({ length: n }, (_, i) => i);
-    const xs = new Float32Array(batch * e);
-    const ys = new Float32Array(batch * heads);
-    let cursor = n;
+    const nextBatch = miniBatches(embeddings, e, labels, heads, n, batch, rng);
     try {
       for (let s = 0; s < config.localSteps; s++) {
-        if (cursor + batch > n) {
-          shuffleInPlace(order, rng);
-          cursor = 0;
-        }
-        for (let r = 0; r < batch; r++) {
-          const row = order[cursor + r];
-          xs.set(embeddings.subarray(row * e, (row + 1) * e), r * e);
-          ys.set(labels.subarray(row * heads, (row + 1) * heads), r * heads);
-        }
-        cursor += batch;
+        const { xs, ys } = nextBatch();
         tf.tidy(() => {
           const x = tf.tensor2d(xs, [batch, e]);
           const y = tf.tensor2d(ys, [batch, heads]);
@@ -671,6 +654,30 @@ export class CganModel implements FederatedModel {
     this.variables.forEach((v) => v.dispose());
     this.disposed = true;
   }
+}
+
+/**
+ * Mini-batches of `batch` rows of (x, y), row-major with `xWidth` and `heads` columns, drawn without replacement and
+ * reshuffled from `rng` when fewer than a batch remain. Each call refills and returns the same two buffers.
+ */
+function miniBatches(x: Float32Array, xWidth: number, y: Float32Array, heads: number, n: number, batch: number, rng: Rng): () => { xs: Float32Array; ys: Float32Array } {
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  const xs = new Float32Array(batch * xWidth);
+  const ys = new Float32Array(batch * heads);
+  let cursor = n;
+  return () => {
+    if (cursor + batch > n) {
+      shuffleInPlace(order, rng);
+      cursor = 0;
+    }
+    for (let r = 0; r < batch; r++) {
+      const row = order[cursor + r];
+      xs.set(x.subarray(row * xWidth, (row + 1) * xWidth), r * xWidth);
+      ys.set(y.subarray(row * heads, (row + 1) * heads), r * heads);
+    }
+    cursor += batch;
+    return { xs, ys };
+  };
 }
 
 /**
