@@ -6,7 +6,7 @@ import type { FederatedModel, ModelFamilyDefinition } from './federated-model';
 import { createRng, deriveSeed, Rng, shuffleInPlace } from './seeded-rng.util';
 import type { TrainOptions, TrainOutcome } from './tabular-classifier.model';
 import { assertWeightShapes, assignVariables, readVariables, WeightTensor } from './weights.util';
-import { validateTrainingConfig } from './training-config.util';
+import { refuseGeneratorOnly, validateTrainingConfig } from './training-config.util';
 import { createOptimizer } from './heap-adam.optimizer';
 
 /** Architecture settings of the autoencoder family, read from `ModelSpec.architecture`, with their defaults. */
@@ -163,6 +163,7 @@ export class AutoencoderModel implements FederatedModel {
    */
   async train(set: ExampleSet, config: TrainingConfig, seed: number, options: TrainOptions = {}): Promise<TrainOutcome> {
     validateTrainingConfig(config);
+    refuseGeneratorOnly('autoencoder', options);
     const x = this.features(set);
     const outputs = this.spec.outputs ?? 1;
     if (set.labels.shape.length !== 2 || set.labels.shape[0] !== set.n || set.labels.shape[1] !== outputs) {

@@ -14,6 +14,8 @@ import {
   trainClassifierOnSynthetic,
 } from './cgan.model';
 import { TabularClassifier } from './tabular-classifier.model';
+import { createModel } from './federated-model';
+import './model-families';
 import { initBackend } from './tf-backend.util';
 
 const DATA_DIR = resolve(__dirname, '../../../data/tox21');
@@ -181,6 +183,49 @@ describe('the latent space (embeddingDim > 0)', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('in a generator phase (generatorOnly) keeps C and the autoencoder bit for bit and runs one GAN step per local step', async () => {
+    const before = tf.memory().numTensors;
+    // No GAN step in the main phase (ganStepsPerStep 0): G moves only in the generator phase.
+    const m = CganModel.create({ ...tinyLatent, architecture: { ...tinyLatent.architecture, ganStepsPerStep: 0 } }, 6);
+    await m.train(randomSet(7), adam(3), 1);
+    const w1 = m.getWeights();
+    expect(w1.slice(4, 8)).toEqual(m.getWeights().slice(AVERAGE_FIRST)); // G and its average untouched so far
+    await m.train(randomSet(7), adam(2), 2, { generatorOnly: true });
+    const w2 = m.getWeights();
+    const same = (from: number, to: number) => w2.slice(from, to).forEach((w, i) => expect(w).toEqual(w1[from + i]));
+    const moved = (from: number, to: number) => w2.slice(from, to).forEach((w, i) => expect(w.data).not.toEqual(w1[from + i].data));
+    same(0, 4); // C
+    same(LATENT_FIRST, LATENT_FIRST + 8); // encoder and decoder
+    moved(4, 8); // G
+    moved(8, 12); // D
+    moved(LATENT_FIRST + 8, LATENT_FIRST + 12); // the embedding classifier that guides G
+    expect(Array.from(w2[LATENT_FIRST + 14].data)).toEqual([5]); // the step counter counts both phases
+    // Its reported loss is C's data loss on the training batches.
+    const outcome = await m.train(randomSet(7), adam(1), 3, { generatorOnly: true });
+    expect(Number.isFinite(outcome.meanLoss) && outcome.meanLoss > 0).toBe(true);
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('continues an autoencoder warm-up into the generator phase, with C still frozen', async () => {
+    const before = tf.memory().numTensors;
+    const m = CganModel.create({ ...tinyLatent, architecture: { ...tinyLatent.architecture, autoencoderSteps: 3, ganStepsPerStep: 0 } }, 8);
+    await m.train(randomSet(8), adam(2), 1); // steps 0, 1 of the warm-up
+    const w1 = m.getWeights();
+    await m.train(randomSet(8), adam(1), 2, { generatorOnly: true }); // step 2: still warming up
+    const w2 = m.getWeights();
+    expect(w2[LATENT_FIRST].data).not.toEqual(w1[LATENT_FIRST].data);
+    expect(w2[4]).toEqual(w1[4]);
+    expect(w2[0]).toEqual(w1[0]);
+    await m.train(randomSet(8), adam(1), 3, { generatorOnly: true }); // step 3: the warm-up is over, G trains
+    const w3 = m.getWeights();
+    expect(w3[LATENT_FIRST]).toEqual(w2[LATENT_FIRST]);
+    expect(w3[4].data).not.toEqual(w2[4].data);
+    expect(w3[0]).toEqual(w1[0]);
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('trains reproducibly from the seed, and decodes synthetic 0/1 fingerprints of the input width', async () => {
     const before = tf.memory().numTensors;
     const a = CganModel.create(tinyLatent, 5);
@@ -266,6 +311,21 @@ describe('CganModel.train', () => {
     await b.train(randomSet(1), adam(6, { proximalMu: 0.1, l2: 1e-3 }), 7);
     expect(b.getWeights()).toEqual(a.getWeights());
     [a, b].forEach((m) => m.dispose());
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('with generatorOnly on fingerprints, trains G and D and keeps C; families without a generator refuse it', async () => {
+    const before = tf.memory().numTensors;
+    const m = CganModel.create({ ...tiny, architecture: { ...tiny.architecture, augment: 0.5 } }, 9);
+    const w0 = m.getWeights();
+    await m.train(randomSet(9), adam(3), 1, { generatorOnly: true });
+    const w1 = m.getWeights();
+    w1.slice(0, 4).forEach((w, i) => expect(w).toEqual(w0[i]));
+    w1.slice(4, 12).forEach((w, i) => expect(w.data).not.toEqual(w0[4 + i].data));
+    const mlp = createModel({ family: 'mlp', inputDim: 16, hidden: [4] }, 1);
+    const oneLabel: ExampleSet = { n: 2, inputs: { x: { shape: [2, 16], data: new Float32Array(32) } }, labels: { shape: [2, 1], data: Float32Array.from([0, 1]) } };
+    await expect(mlp.train(oneLabel, adam(1), 1, { generatorOnly: true })).rejects.toThrow(/mlp: the model has no generator to train alone/);
+    [m, mlp].forEach((x) => x.dispose());
     expect(tf.memory().numTensors).toBe(before);
   });
 

@@ -389,7 +389,8 @@ export class CganModel implements FederatedModel {
     if (config.proximalMu > 0) for (const v of [...cVars, ...gVars, ...dVars, ...aeVars, ...lcVars]) anchors.set(v, tf.keep(v.clone()));
     const proximal = (vars: tf.Variable[]): tf.Scalar =>
       vars.reduce((acc, v) => tf.add(acc, tf.sum(tf.square(tf.sub(v, anchors.get(v) as tf.Tensor)))), tf.scalar(0)).mul(config.proximalMu / 2) as tf.Scalar;
-    const synthPerBatch = Math.floor(arch.augment * batchSize);
+    const generatorOnly = options.generatorOnly === true;
+    const synthPerBatch = generatorOnly ? 0 : Math.floor(arch.augment * batchSize);
     // Set first, so this round's conditions for missing labels and synthetic labels follow the local positive rates.
     this.setPriorFrom(set);
     if (latent) this.setEmbeddingStatsFrom(latent, xData, set.n);
@@ -398,8 +399,10 @@ export class CganModel implements FederatedModel {
     const progress = latent ? Math.max(0, Math.round(latent.progress.dataSync()[0])) : 0;
     try {
       for (let s = 0; s < config.localSteps; s++) {
+        // The warm-up counts steps of both phases; without one, the generator phase freezes the autoencoder trained
+        // beside C, so the latent space does not move under G.
         const warmingUp = latent !== undefined && progress + s < arch.autoencoderSteps;
-        const autoencoderTrains = latent !== undefined && (arch.autoencoderSteps === 0 || warmingUp);
+        const autoencoderTrains = latent !== undefined && (arch.autoencoderSteps === 0 ? !generatorOnly : warmingUp);
         const { xs, ys } = nextBatch();
         const stepSeed = deriveSeed(seed, s);
         const synthLabels = synthPerBatch > 0 ? this.sampleLabels(synthPerBatch, rng, 0) : undefined;
@@ -416,16 +419,22 @@ export class CganModel implements FederatedModel {
             cy = tf.concat([y, sy], 0);
           }
           let realStats: { sum: tf.Scalar; count: tf.Scalar } | undefined;
-          const cStep = tf.variableGrads(() => {
-            const z = CganModel.forward(this.classifier, cx, arch.classifierDropout, stepSeed);
-            const real = CganModel.maskedBce(z.slice([0, 0], [batchSize, heads]) as tf.Tensor2D, y);
-            realStats = { sum: tf.keep(real.sum), count: tf.keep(real.count) };
-            let objective: tf.Scalar = CganModel.maskedBce(z, cy).mean;
-            if (config.l2 > 0) for (const layer of this.classifier) objective = tf.add(objective, tf.mul(tf.sum(tf.square(layer.kernel)), config.l2));
-            if (config.proximalMu > 0) objective = tf.add(objective, proximal(cVars));
-            return objective;
-          }, cVars);
-          cOpt.applyGradients(cStep.grads);
+          if (generatorOnly) {
+            // The reported loss stays the classifier's on the real batch (inference mode), so rounds compare.
+            const real = CganModel.maskedBce(CganModel.forward(this.classifier, x), y);
+            realStats = { sum: real.sum, count: real.count };
+          } else {
+            const cStep = tf.variableGrads(() => {
+              const z = CganModel.forward(this.classifier, cx, arch.classifierDropout, stepSeed);
+              const real = CganModel.maskedBce(z.slice([0, 0], [batchSize, heads]) as tf.Tensor2D, y);
+              realStats = { sum: tf.keep(real.sum), count: tf.keep(real.count) };
+              let objective: tf.Scalar = CganModel.maskedBce(z, cy).mean;
+              if (config.l2 > 0) for (const layer of this.classifier) objective = tf.add(objective, tf.mul(tf.sum(tf.square(layer.kernel)), config.l2));
+              if (config.proximalMu > 0) objective = tf.add(objective, proximal(cVars));
+              return objective;
+            }, cVars);
+            cOpt.applyGradients(cStep.grads);
+          }
           const stats = realStats as { sum: tf.Scalar; count: tf.Scalar };
 
           // The latent space: an autoencoder step on the real batch, then the embedding classifier on its embeddings.
@@ -451,7 +460,9 @@ export class CganModel implements FederatedModel {
           const auxiliary = latent ? latent.classifier : this.classifier;
 
           const c = this.conditionOf(y);
-          for (let g = 0; g < (warmingUp ? 0 : arch.ganStepsPerStep); g++) {
+          // In the generator phase every local step is one GAN step; otherwise ganStepsPerStep (none while warming up).
+          const ganSteps = warmingUp ? 0 : generatorOnly ? 1 : arch.ganStepsPerStep;
+          for (let g = 0; g < ganSteps; g++) {
             const ganSeed = deriveSeed(stepSeed, g);
             const dStep = tf.variableGrads(() => {
               const generated = this.generate(tf.randomNormal([batchSize, arch.latentDim], 0, 1, 'float32', ganSeed), c);

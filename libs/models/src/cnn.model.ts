@@ -6,7 +6,7 @@ import type { FederatedModel, ModelFamilyDefinition } from './federated-model';
 import { createRng, deriveSeed, Rng, shuffleInPlace } from './seeded-rng.util';
 import type { TrainOptions, TrainOutcome } from './tabular-classifier.model';
 import { assertWeightShapes, assignVariables, readVariables, shapeSize, WeightTensor } from './weights.util';
-import { validateTrainingConfig } from './training-config.util';
+import { refuseGeneratorOnly, validateTrainingConfig } from './training-config.util';
 import { createOptimizer } from './heap-adam.optimizer';
 
 /**
@@ -275,6 +275,7 @@ export class CnnClassifier implements FederatedModel {
    */
   async train(set: ExampleSet, config: TrainingConfig, seed: number, options: TrainOptions = {}): Promise<TrainOutcome> {
     validateTrainingConfig(config);
+    refuseGeneratorOnly('cnn', options);
     const images = this.imagesOf(set);
     const labels = this.labelsOf(set);
     if (set.n < 1) throw new RangeError('train: the training set has no examples');

@@ -6,7 +6,7 @@ import type { FederatedModel, ModelFamilyDefinition } from './federated-model';
 import { createRng, deriveSeed, Rng, shuffleInPlace } from './seeded-rng.util';
 import type { TrainOptions, TrainOutcome } from './tabular-classifier.model';
 import { shapeSize, WeightTensor } from './weights.util';
-import { validateTrainingConfig } from './training-config.util';
+import { refuseGeneratorOnly, validateTrainingConfig } from './training-config.util';
 import { createOptimizer } from './heap-adam.optimizer';
 import { fusedCellsAvailable, lstmCellFused, lstmCellOps } from './lstm-cell';
 
@@ -379,6 +379,7 @@ export class RnnClassifier implements FederatedModel {
   async train(set: ExampleSet, config: TrainingConfig, seed: number, options: TrainOptions = {}): Promise<TrainOutcome> {
     this.assertAlive();
     validateTrainingConfig(config);
+    refuseGeneratorOnly('rnn', options);
     // The backend may have been chosen after this model was built.
     registerWasmSliceKernels();
     this.assertInputs(set, 'train');

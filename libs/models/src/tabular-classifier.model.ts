@@ -4,7 +4,7 @@ import type { TabularSplit } from '@medfed/data';
 
 import { createRng, deriveSeed, Rng, shuffleInPlace } from './seeded-rng.util';
 import { assertWeightShapes, assignVariables, readVariables, WeightTensor } from './weights.util';
-import { validateTrainingConfig } from './training-config.util';
+import { refuseGeneratorOnly, validateTrainingConfig } from './training-config.util';
 import { createOptimizer } from './heap-adam.optimizer';
 
 /** Aggregate evaluation statistics: enough to compute accuracy, sensitivity, specificity and mean loss, and to sum across sites. */
@@ -35,6 +35,11 @@ export interface TrainOptions {
    * order, added to the gradient of every local step (Karimireddy et al. 2020, Algorithm 1 line 10).
    */
   gradientCorrection?: readonly WeightTensor[];
+  /**
+   * Train only the model's generator side and leave its predictor as it is: a study's generator phase
+   * (StudySpec.generatorPhase). Only families with a generator (cgan) accept it; the others throw a RangeError.
+   */
+  generatorOnly?: boolean;
 }
 
 /** A dense layer's variables. */
@@ -187,6 +192,7 @@ export class TabularClassifier {
    * @throws RangeError on an invalid config, data of the wrong width or a misshapen correction.
    */
   train(data: TabularSplit, config: TrainingConfig, seed: number, options: TrainOptions = {}): TrainOutcome {
+    refuseGeneratorOnly(this.spec.family, options);
     validateTrainingConfig(config);
     if (data.dim !== this.spec.inputDim) {
       throw new RangeError(`train: data has dim ${data.dim}, model expects ${this.spec.inputDim}`);

@@ -15,3 +15,8 @@ export function validateTrainingConfig(config: TrainingConfig): void {
   if (config.optimizer !== 'sgd' && config.optimizer !== 'adam') problems.push(`optimizer '${String(config.optimizer)}'`);
   if (problems.length > 0) throw new RangeError(`invalid training config: ${problems.join(', ')}`);
 }
+
+/** A generator-phase round (TrainOptions.generatorOnly) reached a family without a generator. @throws RangeError. */
+export function refuseGeneratorOnly(family: string, options: { generatorOnly?: boolean } | undefined): void {
+  if (options?.generatorOnly) throw new RangeError(`${family}: the model has no generator to train alone (generatorOnly is for the cgan family)`);
+}
