@@ -50,9 +50,10 @@ export interface CganArchitecture {
   /** Hidden widths of the autoencoder's encoder (the decoder mirrors them); default [512]. Used when embeddingDim > 0. */
   autoencoderHidden: number[];
   /**
-   * With embeddingDim > 0: the first `autoencoderSteps` local steps (counted across rounds by a step counter kept
-   * with the weights) train the autoencoder and no GAN; after them the autoencoder is frozen and the GAN trains in a
-   * latent space that no longer moves. 0 trains both together from the start. Default 0.
+   * With embeddingDim > 0: the first `autoencoderSteps` local steps (counted across rounds, and across a study's
+   * generator phase, by a step counter kept with the weights) train the autoencoder and no GAN; after them the
+   * autoencoder is frozen and the GAN trains in a latent space that no longer moves. 0 trains both together from
+   * the start (and freezes the autoencoder in a generator phase). Default 0.
    */
   autoencoderSteps: number;
   /**
@@ -358,6 +359,8 @@ export class CganModel implements FederatedModel {
    * discriminator and generator steps on the same real batch's fingerprints and conditions. C uses the config's
    * optimizer, learning rate and l2 (on its kernels); G and D use Adam(ganLearningRate, β1 = 0.5). FedProx's
    * μ/2·‖w − w_global‖² is added to every network's loss. The prior is first set to this set's positive rates.
+   * With `options.generatorOnly` (a study's generator phase) C is not trained, nor augmented, and every local step
+   * is one GAN step (plus the embedding classifier's step in a latent space); the reported loss is still C's.
    * @throws RangeError on an invalid config, mismatched data, or a SCAFFOLD correction (not supported)
    */
   async train(set: ExampleSet, config: TrainingConfig, seed: number, options: TrainOptions = {}): Promise<TrainOutcome> {
