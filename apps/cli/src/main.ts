@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { AdminClient } from '@medfed/coordinator-api';
-import { DATASETS, DatasetName, STRATEGIES, StrategyName } from '@medfed/protocol';
+import { DATASETS, DatasetName, STRATEGIES, StrategyName, totalRounds } from '@medfed/protocol';
 import { formatStudyStatus } from './study-status.format';
 
 // Each action loads only what it needs: `medfed --help` should not start TensorFlow.js or NestJS.
@@ -251,7 +251,7 @@ export function buildCli(): Command {
     printJson(await (await adminClient(o)).rollbackStudy(id, o.version)),
   );
   adminOptions(study.command('list').description('list studies')).action(async (o) => {
-    for (const s of await (await adminClient(o)).listStudies()) process.stdout.write(`${s.id.padEnd(32)} ${s.status.padEnd(10)} round ${s.currentRound}/${s.spec.rounds}\n`);
+    for (const s of await (await adminClient(o)).listStudies()) process.stdout.write(`${s.id.padEnd(32)} ${s.status.padEnd(10)} round ${s.currentRound}/${totalRounds(s.spec)}\n`);
   });
   adminOptions(
     study

@@ -1,14 +1,16 @@
 import type { StudyStatus, EvaluationMetrics, TrainingMetrics } from '@medfed/coordinator-core';
+import { totalRounds } from '@medfed/protocol';
 
 const pct = (x: number | null | undefined): string => (x === null || x === undefined ? 'n/a' : `${(x * 100).toFixed(1)}%`);
 
 /** A study's status for a person: one line per round, each site's part in it, and the worst site. */
 export function formatStudyStatus(status: StudyStatus): string {
   const s = status.study;
-  const lines = [`study ${s.id} (${s.spec.name}): ${s.status}, round ${s.currentRound}/${s.spec.rounds}, model version ${s.latestModelVersion ?? '-'}`];
+  const lines = [`study ${s.id} (${s.spec.name}): ${s.status}, round ${s.currentRound}/${totalRounds(s.spec)}${s.spec.generatorPhase ? ` (the last ${s.spec.generatorPhase.rounds} train only the generator)` : ''}, model version ${s.latestModelVersion ?? '-'}`];
   if (s.failureReason) lines.push(`  failed: ${s.failureReason}`);
   if (status.bestModelVersion) {
-    lines.push(`  best model version: ${status.bestModelVersion.version} (pooled test loss ${status.bestModelVersion.pooledMeanLoss.toFixed(4)}, accuracy ${pct(status.bestModelVersion.pooledAccuracy)})`);
+    const chosenBy = status.bestModelVersion.selectedOn === 'generator-phase' ? 'the generator phase\'s result, ' : '';
+    lines.push(`  best model version: ${status.bestModelVersion.version} (${chosenBy}pooled test loss ${status.bestModelVersion.pooledMeanLoss.toFixed(4)}, accuracy ${pct(status.bestModelVersion.pooledAccuracy)})`);
   }
   for (const r of status.rounds) {
     const secs = r.closedAt ? ((r.closedAt - r.startedAt) / 1000).toFixed(1) + ' s' : 'open';

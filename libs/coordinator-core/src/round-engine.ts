@@ -17,7 +17,10 @@ import {
   decodeTensors,
   encodeTensors,
   combineFeatureSums,
+  isGeneratorRound,
   studyManifest,
+  totalRounds,
+  trainingForRound,
 } from '@medfed/protocol';
 import { AggregationError, ClientUpdate, Strategy, StrategyState, assertFiniteLayers, assertSameShape, createStrategy } from '@medfed/aggregation';
 import {
@@ -566,7 +569,7 @@ export class RoundEngine extends EventEmitter {
             round: round.round,
             body: {
               ...common,
-              training: study.spec.training,
+              training: trainingForRound(study.spec, round.round),
               deadlineAt: round.deadlineAt,
               strategy: study.spec.strategy,
               participants: round.participants.length,
@@ -705,8 +708,15 @@ export class RoundEngine extends EventEmitter {
     const study = this.store.getStudy(studyId);
     if (!study || study.status !== 'running') return;
     const giveUpAt = this.now() + study.spec.roundTimeoutSeconds * 1000;
+    const generatorRound = isGeneratorRound(study.spec, roundNo);
     if (kind === 'train') {
-      this.scheduleDispatch(studyId, roundNo, 'evaluate', giveUpAt);
+      // Inside a generator phase only its last version is evaluated: the classifier cannot change in it.
+      if (generatorRound && roundNo < totalRounds(study.spec)) this.scheduleDispatch(studyId, roundNo + 1, 'train', giveUpAt);
+      else this.scheduleDispatch(studyId, roundNo, 'evaluate', giveUpAt);
+    } else if (generatorRound) {
+      this.completeStudy(study, roundNo, false);
+    } else if (study.spec.generatorPhase && (roundNo >= study.spec.rounds || this.stopsEarly(study, roundNo))) {
+      this.startGeneratorPhase(study, roundNo, giveUpAt);
     } else if (this.stopsEarly(study, roundNo)) {
       const best = this.bestByValidation(study, roundNo);
       if (roundNo < study.spec.rounds && best !== null) {
@@ -718,16 +728,30 @@ export class RoundEngine extends EventEmitter {
         return;
       }
       this.finalEvaluations.delete(studyId);
-      this.store.updateStudy(studyId, { status: 'completed', updatedAt: this.now() });
-      this.logger.info('study.completed', { studyId, rounds: roundNo, earlyStopping: true });
-      this.emit('event', { type: 'study-completed', studyId } satisfies EngineEvent);
+      this.completeStudy(study, roundNo, true);
     } else if (roundNo < study.spec.rounds) {
       this.scheduleDispatch(studyId, roundNo + 1, 'train', giveUpAt);
     } else {
-      this.store.updateStudy(studyId, { status: 'completed', updatedAt: this.now() });
-      this.logger.info('study.completed', { studyId, rounds: roundNo });
-      this.emit('event', { type: 'study-completed', studyId } satisfies EngineEvent);
+      this.completeStudy(study, roundNo, false);
     }
+  }
+
+  private completeStudy(study: StudyRecord, roundNo: number, earlyStopping: boolean): void {
+    this.store.updateStudy(study.id, { status: 'completed', updatedAt: this.now() });
+    this.logger.info('study.completed', { studyId: study.id, rounds: roundNo, ...(earlyStopping ? { earlyStopping } : {}) });
+    this.emit('event', { type: 'study-completed', studyId: study.id } satisfies EngineEvent);
+  }
+
+  /**
+   * The main phase is over (all its rounds, or early stopping): the generator phase starts from the version the main
+   * phase chose — the lowest pooled validation loss, else its latest — made current before round `rounds + 1` is
+   * dispatched, so a restart in between takes the same path again.
+   */
+  private startGeneratorPhase(study: StudyRecord, roundNo: number, giveUpAt: number): void {
+    const chosen = this.bestByValidation(study, roundNo) ?? study.latestModelVersion ?? roundNo;
+    this.store.updateStudy(study.id, { latestModelVersion: chosen, updatedAt: this.now() });
+    this.logger.info('study.generator-phase', { studyId: study.id, afterRound: roundNo, fromVersion: chosen, rounds: study.spec.generatorPhase?.rounds });
+    this.scheduleDispatch(study.id, study.spec.rounds + 1, 'train', giveUpAt);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { StudySpec, validateStudySpec } from '@medfed/protocol';
+import { StudySpec, isGeneratorRound, validateStudySpec } from '@medfed/protocol';
 import { randomBytes } from '@medfed/crypto';
 import { modelFamily } from '@medfed/models';
 import { CoordinatorStore, RoundRecord, StudyRecord, SiteEventRecord, ModelVersionRecord } from '@medfed/coordinator-store';
@@ -13,10 +13,22 @@ export interface StudyStatus {
   rounds: RoundRecord[];
   modelVersions: Omit<ModelVersionRecord, 'weights'>[];
   /** The version with the lowest pooled evaluation loss, with that loss and accuracy; null before any evaluation. */
-  /** The version with the lowest pooled validation loss (test loss when the sites have no validation split). */
-  bestModelVersion: { version: number; pooledMeanLoss: number; pooledAccuracy: number | null; selectionLoss: number; selectedOn: 'validation' | 'test' } | null;
+  /**
+   * The version with the lowest pooled validation loss (test loss when the sites have no validation split); in a study
+   * with a generator phase, once the phase has been evaluated, its last version (which keeps the chosen classifier).
+   */
+  bestModelVersion: {
+    version: number;
+    pooledMeanLoss: number;
+    pooledAccuracy: number | null;
+    selectionLoss: number;
+    selectedOn: 'validation' | 'test' | 'generator-phase';
+  } | null;
   events: SiteEventRecord[];
 }
+
+/** Families whose models hold a generator that can train alone (StudySpec.generatorPhase). */
+const GENERATOR_FAMILIES: readonly string[] = ['cgan'];
 
 /** Refuses an architecture its model family cannot build, before any site is asked to approve it. */
 function checkModelFits(spec: StudySpec): void {
@@ -24,6 +36,9 @@ function checkModelFits(spec: StudySpec): void {
     modelFamily(spec.model.family).validate(spec.model);
   } catch (err) {
     throw new CoordinatorError('INVALID_STUDY', `model: ${(err as Error).message}`);
+  }
+  if (spec.generatorPhase && !GENERATOR_FAMILIES.includes(spec.model.family)) {
+    throw new CoordinatorError('INVALID_STUDY', `generatorPhase: a ${spec.model.family} model has no generator to train alone (families with one: ${GENERATOR_FAMILIES.join(', ')})`);
   }
 }
 
@@ -53,7 +68,7 @@ function checkStrategyFits(spec: StudySpec): void {
 }
 
 /** Derived, not stored: the best version is a function of the evaluate rounds. */
-function bestVersion(rounds: readonly RoundRecord[]): StudyStatus['bestModelVersion'] {
+function bestVersion(spec: StudySpec, rounds: readonly RoundRecord[]): StudyStatus['bestModelVersion'] {
   let best: StudyStatus['bestModelVersion'] = null;
   for (const r of rounds) {
     if (r.kind !== 'evaluate' || r.state !== 'completed' || !r.metrics) continue;
@@ -62,6 +77,10 @@ function bestVersion(rounds: readonly RoundRecord[]): StudyStatus['bestModelVers
     const validation = validationLossOf(r.metrics);
     const loss = validation ?? m.pooledMeanLoss;
     if (loss === null || loss === undefined) continue;
+    if (isGeneratorRound(spec, r.round)) {
+      // The generator phase started from the version chosen above and only trained its generator: its result wins.
+      return { version: r.modelVersionIn, pooledMeanLoss: m.pooledMeanLoss ?? loss, pooledAccuracy: m.pooledAccuracy, selectionLoss: loss, selectedOn: 'generator-phase' };
+    }
     if (!best || loss < best.selectionLoss) {
       best = { version: r.modelVersionIn, pooledMeanLoss: m.pooledMeanLoss ?? loss, pooledAccuracy: m.pooledAccuracy, selectionLoss: loss, selectedOn: validation === null ? 'test' : 'validation' };
     }
@@ -120,7 +139,7 @@ export class StudiesService {
       study,
       rounds,
       modelVersions: this.store.listModelVersions(studyId),
-      bestModelVersion: bestVersion(rounds),
+      bestModelVersion: bestVersion(study.spec, rounds),
       events: this.store.listSiteEvents({ studyId, limit: 200 }),
     };
   }

@@ -70,6 +70,7 @@ export function watchStudyRounds(
   studyId: string,
   print: (line: string) => void,
   onEvaluated: (round: number, metrics: EvaluationMetrics, trainLoss: number | null) => void,
+  onTrained?: (round: number, trainLoss: number | null) => void,
 ): Promise<void> {
   return new Promise((resolveDone, rejectDone) => {
     let trainLoss: number | null = null;
@@ -77,6 +78,7 @@ export function watchStudyRounds(
       if (event.studyId !== studyId) return;
       if (event.type === 'round-completed' && event.kind === 'train') {
         trainLoss = (event.metrics as unknown as TrainingMetrics).weightedMeanLoss;
+        onTrained?.(event.round, trainLoss);
       } else if (event.type === 'round-completed' && event.kind === 'evaluate') {
         onEvaluated(event.round, event.metrics as unknown as EvaluationMetrics, trainLoss);
       } else if (event.type === 'round-failed') {

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { AdminClient, RunningCoordinator, bootstrapCoordinator, initCoordinator, loadCoordinatorConfig } from '@medfed/coordinator-api';
 import { EvaluationMetrics } from '@medfed/coordinator-core';
-import { FeatureStatistics, decodeTensors } from '@medfed/protocol';
+import { FeatureStatistics, StudySpec, decodeTensors, isGeneratorRound, totalRounds } from '@medfed/protocol';
 import { initBackend, saveModelArtifact } from '@medfed/models';
 import { JsonLinesLogger } from '@medfed/observability';
 import { ManifestApprovals, approveSignedManifest, initNode } from '@medfed/node-runtime';
@@ -50,7 +50,8 @@ export interface StudyDemoSummary {
   strategy: string;
   secureAggregation: boolean;
   federatedStatistics: boolean;
-  rounds: { planned: number; run: number; chosen: number; chosenOn: 'validation' | 'test' | 'last' };
+  /** planned and run count train rounds of both phases; `generatorPhase` is the phase's planned rounds (0 without one). */
+  rounds: { planned: number; run: number; chosen: number; chosenOn: 'validation' | 'test' | 'generator-phase' | 'last'; generatorPhase: number };
   headlineMetric: 'accuracy' | 'auc';
   federated: StudyFigures;
   baselines: { local: StudyFigures; centralised: StudyFigures } | null;
@@ -142,16 +143,18 @@ export async function runStudyDemo(options: StudyDemoOptions): Promise<StudyDemo
     for (const site of study.sites) {
       approveSignedManifest(new ManifestApprovals(join(workdir, 'nodes', site, 'state')), signed, init.signingPublicKey, `${site} operator (demo)`);
     }
-    print(`study ${created.id}: manifest ${signed.sha256.slice(0, 16)}… approved at all ${study.sites.length} sites; ${spec.rounds} rounds at most`);
+    const phase = spec.generatorPhase ? ` + ${spec.generatorPhase.rounds} generator rounds` : '';
+    print(`study ${created.id}: manifest ${signed.sha256.slice(0, 16)}… approved at all ${study.sites.length} sites; ${spec.rounds} rounds at most${phase}`);
     const history: StudyDemoSummary['history'] = [];
-    const done = watch(running, created.id, spec.rounds, history, print);
+    const done = watch(running, created.id, spec, history, print);
     await admin.launchStudy(created.id);
     await done;
 
     const status = await admin.studyStatus(created.id);
     const evaluations = status.rounds.filter((r) => r.kind === 'evaluate' && r.state === 'completed');
     const best = status.bestModelVersion;
-    const chosenRound = spec.earlyStopping && best ? best.version : (evaluations[evaluations.length - 1]?.modelVersionIn ?? spec.rounds);
+    // A generator phase delivers its last version (the chosen classifier with the trained generator).
+    const chosenRound = (spec.earlyStopping || spec.generatorPhase) && best ? best.version : (evaluations[evaluations.length - 1]?.modelVersionIn ?? spec.rounds);
     // The latest evaluation of the chosen version: after early stopping, the final one with the end-of-study extras.
     const chosenEval = [...evaluations].reverse().find((r) => r.modelVersionIn === chosenRound) ?? evaluations[evaluations.length - 1];
     const metrics = (chosenEval?.metrics as unknown as EvaluationMetrics | undefined)?.study;
@@ -185,7 +188,13 @@ export async function runStudyDemo(options: StudyDemoOptions): Promise<StudyDemo
       strategy: spec.strategy,
       secureAggregation: spec.secureAggregation !== undefined,
       federatedStatistics: spec.preprocessing?.federatedStatistics === true,
-      rounds: { planned: spec.rounds, run: roundsRun, chosen: chosenRound, chosenOn: spec.earlyStopping && best ? best.selectedOn : 'last' },
+      rounds: {
+        planned: totalRounds(spec),
+        run: roundsRun,
+        chosen: chosenRound,
+        chosenOn: (spec.earlyStopping || spec.generatorPhase) && best ? best.selectedOn : 'last',
+        generatorPhase: spec.generatorPhase?.rounds ?? 0,
+      },
       headlineMetric: study.headlineMetric,
       federated: figures(metrics, dataset.importanceAxis?.names),
       baselines,
@@ -235,8 +244,13 @@ function saveChosenModel(running: RunningCoordinator, studyId: string, version: 
   });
 }
 
-function watch(running: RunningCoordinator, studyId: string, rounds: number, history: StudyDemoSummary['history'], print: (line: string) => void): Promise<void> {
+function watch(running: RunningCoordinator, studyId: string, spec: StudySpec, history: StudyDemoSummary['history'], print: (line: string) => void): Promise<void> {
   const pct = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : x.toFixed(3));
+  const rounds = totalRounds(spec);
+  const onTrained = (round: number, trainLoss: number | null): void => {
+    // Generator-phase rounds are not evaluated one by one (the classifier does not change in them).
+    if (isGeneratorRound(spec, round) && round < rounds) print(`round ${String(round).padStart(3)}/${rounds}  generator phase, trained (classifier loss on the training batches ${trainLoss?.toFixed(4) ?? 'hidden'})`);
+  };
   return watchStudyRounds(running, studyId, print, (round, metrics, trainLoss) => {
     const m = metrics.study;
     history.push({ round, validationLoss: round4(m.validationLoss), pooledAuc: round4(m.pooled.auc), pooledAccuracy: round4(m.pooled.accuracy) });
@@ -244,7 +258,7 @@ function watch(running: RunningCoordinator, studyId: string, rounds: number, his
       `round ${String(round).padStart(3)}/${rounds}  train loss ${trainLoss?.toFixed(4) ?? 'hidden'}  validation loss ${m.validationLoss?.toFixed(4) ?? 'n/a'}  ` +
         `test AUC pooled ${pct(m.pooled.auc)}, worst site ${m.worstSite ? `${m.worstSite.name} ${pct(m.worstSite.value)}` : 'n/a'}`,
     );
-  });
+  }, onTrained);
 }
 
 const cell = (x: number | null | undefined, width = 9): string => (x === null || x === undefined ? 'n/a' : x.toFixed(3)).padStart(width);

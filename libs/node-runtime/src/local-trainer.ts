@@ -1,4 +1,4 @@
-import type { EvaluateResultBody, EvaluateTaskBody, FeatureStatistics, TrainTaskBody, WeightTensor } from '@medfed/protocol';
+import { EvaluateResultBody, EvaluateTaskBody, FeatureStatistics, TrainTaskBody, WeightTensor, isGeneratorRound, totalRounds } from '@medfed/protocol';
 import { createModel, weightsDelta } from '@medfed/models';
 import { scaffoldClientControl } from '@medfed/aggregation';
 import { FeatureSums, SiteSplits, evaluateSite } from '@medfed/studies';
@@ -85,7 +85,12 @@ export class LocalTrainer {
       const ci = scaffold ? (control ?? before.map((w) => ({ shape: w.shape, data: new Float32Array(w.data.length) }))) : [];
       const gradientCorrection = scaffold ? c.map((layer, i) => ({ shape: layer.shape, data: layer.data.map((v, j) => v - ci[i].data[j]) })) : undefined;
       const outcome = await this.fitAsync(
-        () => model.train(splits.train, task.training, seedFrom(`${task.studyId}/${task.round}/${this.nodeName}`), { gradientCorrection }),
+        () =>
+          model.train(splits.train, task.training, seedFrom(`${task.studyId}/${task.round}/${this.nodeName}`), {
+            gradientCorrection,
+            // Decided by the approved manifest (checked against the task before it got here), not by a wire field.
+            generatorOnly: isGeneratorRound(task.manifest.spec, task.round),
+          }),
         'the model does not fit the local data',
       );
       const after = model.getWeights();
@@ -118,7 +123,7 @@ export class LocalTrainer {
     try {
       this.fit(() => model.setWeights(globalWeights), 'the received weights do not fit the model');
       const spec = task.manifest.spec;
-      const context = { studyId: task.studyId, round: task.round, finalRound: task.round >= spec.rounds, seed: spec.seed, syntheticEvaluation: spec.syntheticEvaluation };
+      const context = { studyId: task.studyId, round: task.round, finalRound: task.round >= totalRounds(spec), seed: spec.seed, syntheticEvaluation: spec.syntheticEvaluation };
       return { ...base, ...(await this.fitAsync(() => evaluateSite(model, this.data.dataset, splits, context, minCohortSize), 'the model does not fit the local data')) };
     } finally {
       model.dispose();

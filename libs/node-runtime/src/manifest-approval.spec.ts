@@ -60,6 +60,16 @@ describe('approving a signed manifest', () => {
     expect(latent).toContain('  layers     embeddingDim 64, generatorHidden 256-256, straightThrough false');
   });
 
+  it("describes a generator phase and counts its rounds in the promised ε (each of them sends an update)", () => {
+    const dp = { noiseMultiplier: 5, clipNorm: 1, placement: 'split' as const };
+    const spec = { ...sampleStudySpec(), dp, generatorPhase: { rounds: 10, localSteps: 200, batchSize: 128 } };
+    const m = studyManifest('s7', spec);
+    expect(describeManifest(m)).toContain('then 10 more rounds from the chosen version that train only the generator: 200 GAN steps of batch 128 per round');
+    const withoutPhase = promisedEpsilon(studyManifest('s7', { ...sampleStudySpec(), dp }), 1e-5) as number;
+    expect(promisedEpsilon(m, 1e-5)).toBeGreaterThan(withoutPhase);
+    expect(promisedEpsilon(m, 1e-5)).toBe(promisedEpsilon(studyManifest('s7', { ...sampleStudySpec(), dp, rounds: spec.rounds + 10 }), 1e-5));
+  });
+
   it('says when the final evaluation trains a classifier on synthetic data at the node', () => {
     const m = studyManifest('s4', { ...sampleStudySpec(), syntheticEvaluation: { samples: 65536, steps: 3000 } });
     expect(describeManifest(m)).toContain('a classifier trained here on 65536 examples drawn from the global generator, 3000 steps');

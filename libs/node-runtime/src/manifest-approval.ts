@@ -1,14 +1,14 @@
 import { ED25519_PUBLIC_KEY_BYTES, defaultSigner, fromBase64 } from '@medfed/crypto';
-import { StudyManifest, manifestSha256, validateStudySpec } from '@medfed/protocol';
+import { StudyManifest, manifestSha256, totalRounds, validateStudySpec } from '@medfed/protocol';
 import { ApprovalRecord, ApprovalsFileError, ManifestApprovals } from './manifest-approvals.store';
 import { PrivacyAccountant } from '@medfed/privacy';
 import { LocalPolicy } from './node-config';
 
-/** The total ε a manifest promises, as a node accounts it (RDP, every site in every round, the node's δ); null without DP. */
+/** The total ε a manifest promises, as a node accounts it (RDP, every site in every round of both phases, the node's δ); null without DP. */
 export function promisedEpsilon(manifest: StudyManifest, delta: number): number | null {
   const dp = manifest.spec.dp;
   if (!dp) return null;
-  return new PrivacyAccountant({ noiseMultiplier: dp.noiseMultiplier, clipNorm: dp.clipNorm, samplingRate: 1, delta, rounds: manifest.spec.rounds, noisePlacement: dp.placement }).totalEpsilon();
+  return new PrivacyAccountant({ noiseMultiplier: dp.noiseMultiplier, clipNorm: dp.clipNorm, samplingRate: 1, delta, rounds: totalRounds(manifest.spec), noisePlacement: dp.placement }).totalEpsilon();
 }
 
 /** A manifest as the coordinator serves it (`medfed study manifest ID`). */
@@ -65,6 +65,11 @@ export function describeManifest(manifest: StudyManifest): string {
     `  strategy   ${s.strategy}${s.strategyConfig ? ` ${JSON.stringify(s.strategyConfig)}` : ''}`,
     `  privacy    ${s.secureAggregation ? `secure aggregation (clip ±${s.secureAggregation.clipRange}${s.secureAggregation.threshold ? `, t = ${s.secureAggregation.threshold}` : ''})` : 'no secure aggregation'}; ${s.dp ? `DP noise ×${s.dp.noiseMultiplier}, clip ${s.dp.clipNorm}, ${s.dp.placement}, ε ≈ ${promisedEpsilon(manifest, 1e-5)?.toFixed(3)} at δ = 1e-5` : 'no differential privacy'}`,
     `  rounds     ${s.rounds} (at least ${s.minSites} sites, ${s.roundTimeoutSeconds} s per round${s.siteFraction ? `, ${s.siteFraction * 100}% of sites sampled` : ''})`,
+    ...(s.generatorPhase
+      ? [
+          `  generator  then ${s.generatorPhase.rounds} more rounds from the chosen version that train only the generator: ${s.generatorPhase.localSteps} GAN steps of batch ${s.generatorPhase.batchSize ?? t.batchSize} per round; each sends a weight delta like the rounds above`,
+        ]
+      : []),
     `  leaves     per round: the weight delta${s.strategy === 'scaffold' ? ' and the control-variate delta' : ''} (sealed to the coordinator), the number of training examples and mean loss;`,
     `             per evaluation: confusion counts and loss sum on the test split, or only the count below the node's minimum cohort`,
     ...(s.syntheticEvaluation

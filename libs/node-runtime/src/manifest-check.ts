@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { EvaluateTaskBody, StatisticsTaskBody, StudyManifest, TrainTaskBody, manifestSha256 } from '@medfed/protocol';
+import { EvaluateTaskBody, StatisticsTaskBody, StudyManifest, TrainTaskBody, manifestSha256, totalRounds, trainingForRound } from '@medfed/protocol';
 import { AutoApprovePolicy } from './node-config';
 
 /** Why a task's manifest does or does not let it run. */
@@ -21,9 +21,10 @@ export function taskMatchesManifest(task: TrainTaskBody | EvaluateTaskBody | Sta
     return spec.preprocessing?.federatedStatistics ? null : 'the manifest does not ask for federated statistics';
   }
   if (!isDeepStrictEqual(task.model, spec.model)) return 'the task carries another model than its manifest';
-  if (task.round > spec.rounds) return `round ${task.round} is beyond the manifest's ${spec.rounds} rounds`;
+  if (task.round > totalRounds(spec)) return `round ${task.round} is beyond the manifest's ${totalRounds(spec)} rounds`;
   if ('training' in task) {
-    if (!isDeepStrictEqual(task.training, spec.training)) return 'the task trains differently from its manifest';
+    // In a generator phase the manifest's phase settings decide the round's steps and batch.
+    if (!isDeepStrictEqual(task.training, trainingForRound(spec, task.round))) return 'the task trains differently from its manifest';
     if ((task.strategy ?? 'fedavg') !== spec.strategy) return 'the task uses another strategy than its manifest';
   }
   return null;
@@ -37,8 +38,9 @@ export function policyApproves(policy: AutoApprovePolicy | null, manifest: Study
     policy.datasets.includes(spec.dataset) &&
     policy.modelFamilies.includes(spec.model.family) &&
     policy.strategies.includes(spec.strategy) &&
-    spec.rounds <= policy.maxRounds &&
-    spec.training.localSteps <= policy.maxLocalSteps
+    totalRounds(spec) <= policy.maxRounds &&
+    spec.training.localSteps <= policy.maxLocalSteps &&
+    (spec.generatorPhase?.localSteps ?? 0) <= policy.maxLocalSteps
   );
 }
 

@@ -33,7 +33,7 @@ import { ScaffoldControlStore } from './scaffold-controls.store';
 import { ManifestApprovals } from './manifest-approvals.store';
 import { checkManifest } from './manifest-check';
 import { DpSettings, PrivacyAccountant, PrivacyBudgetLedger, addGaussianNoise, clipUpdate } from '@medfed/privacy';
-import { SecAggDownStep, SecAggStepBody, SecAggUpStep, StudyManifest } from '@medfed/protocol';
+import { SecAggDownStep, SecAggStepBody, SecAggUpStep, StudyManifest, totalRounds } from '@medfed/protocol';
 import { SecureAggregationParticipant } from './secure-aggregation.participant';
 
 /** The software version a node reports in its Hello. */
@@ -492,7 +492,7 @@ export class NodeClient {
   dpSettings(manifest: StudyManifest): DpSettings | null {
     const dp = manifest.spec.dp;
     if (!dp) return null;
-    return { noiseMultiplier: dp.noiseMultiplier, clipNorm: dp.clipNorm, samplingRate: 1, delta: this.config.policy.privacy.delta, rounds: manifest.spec.rounds, noisePlacement: dp.placement };
+    return { noiseMultiplier: dp.noiseMultiplier, clipNorm: dp.clipNorm, samplingRate: 1, delta: this.config.policy.privacy.delta, rounds: totalRounds(manifest.spec), noisePlacement: dp.placement };
   }
 
   private approved(task: TrainTaskBody | EvaluateTaskBody | StatisticsTaskBody): boolean {

@@ -123,6 +123,47 @@ export interface StudySpec {
   preprocessing?: PreprocessingSpec;
   /** Train-on-synthetic check of the final evaluation, for models with a generator (the cgan family). */
   syntheticEvaluation?: SyntheticEvaluationSpec;
+  /** Rounds after the main ones that train only the generator of the chosen model (the cgan family); absent = none. */
+  generatorPhase?: GeneratorPhaseSpec;
+}
+
+/**
+ * A second phase of a study whose model holds a generator (the cgan family). When the main phase ends — after
+ * `rounds`, or when early stopping picks its best version — rounds `rounds + 1 … rounds + generatorPhase.rounds`
+ * start from the version the main phase chose and train only the generator side (G, D and the embedding
+ * classifier that guides G); the classifier and the autoencoder stay exactly as chosen. The phase has its own
+ * budget instead of early stopping: the classifier's validation loss cannot change in it, and a GAN's losses do
+ * not say when its samples are good. Its last version, evaluated once with the end-of-study checks
+ * (train-on-synthetic), is the study's model. Each of its rounds sends an update like any other: under
+ * differential privacy they count in the privacy budget.
+ */
+export interface GeneratorPhaseSpec {
+  /** Train rounds of the phase, 1–10,000. */
+  rounds: number;
+  /** GAN steps (one D step, one G step) per site and round, 1–100,000. */
+  localSteps: number;
+  /** Real examples per GAN step; default the study's `training.batchSize`. */
+  batchSize?: number;
+}
+
+/** Every train round of a study: the main rounds and those of its generator phase. */
+export function totalRounds(spec: Pick<StudySpec, 'rounds' | 'generatorPhase'>): number {
+  return spec.rounds + (spec.generatorPhase?.rounds ?? 0);
+}
+
+/** True for the rounds of the study's generator phase (after its main `rounds`). */
+export function isGeneratorRound(spec: Pick<StudySpec, 'rounds' | 'generatorPhase'>, round: number): boolean {
+  return spec.generatorPhase !== undefined && round > spec.rounds && round <= totalRounds(spec);
+}
+
+/**
+ * How a site trains in `round`: the study's `training`, or in the generator phase the same with the phase's local
+ * steps and batch size. The coordinator sends it with the task and the node checks it against its approved manifest.
+ */
+export function trainingForRound(spec: Pick<StudySpec, 'rounds' | 'generatorPhase' | 'training'>, round: number): TrainingConfig {
+  const phase = spec.generatorPhase;
+  if (!phase || !isGeneratorRound(spec, round)) return spec.training;
+  return { ...spec.training, localSteps: phase.localSteps, batchSize: phase.batchSize ?? spec.training.batchSize };
 }
 
 /**

@@ -433,6 +433,21 @@ describe('validateStudySpec', () => {
   ])('rejects train-on-synthetic settings %p, naming %s', (syntheticEvaluation, path) => {
     expectInvalid(() => validateStudySpec({ ...sampleStudySpec(), syntheticEvaluation }), path);
   });
+
+  it('accepts a generator phase, with or without its own batch size', () => {
+    expect(() => validateStudySpec({ ...sampleStudySpec(), generatorPhase: { rounds: 30, localSteps: 200, batchSize: 128 } })).not.toThrow();
+    expect(() => validateStudySpec({ ...sampleStudySpec(), generatorPhase: { rounds: 1, localSteps: 1 } })).not.toThrow();
+  });
+
+  it.each([
+    [{ rounds: 0, localSteps: 10 }, 'generatorPhase.rounds'],
+    [{ rounds: 10_001, localSteps: 10 }, 'generatorPhase.rounds'],
+    [{ rounds: 5 }, 'generatorPhase.localSteps'],
+    [{ rounds: 5, localSteps: 10, batchSize: 0 }, 'generatorPhase.batchSize'],
+    [{ rounds: 5, localSteps: 10, learningRate: 1 }, 'generatorPhase.learningRate'],
+  ])('rejects generator-phase settings %p, naming %s', (generatorPhase, path) => {
+    expectInvalid(() => validateStudySpec({ ...sampleStudySpec(), generatorPhase }), path);
+  });
 });
 
 describe('validateHeader', () => {

@@ -1,7 +1,7 @@
 import { concatExampleSets } from '@medfed/data';
 import { createStrategy } from '@medfed/aggregation';
 import { FederatedModel, createModel, weightsDelta } from '@medfed/models';
-import { FeatureStatistics, StudySpec, combineFeatureSums } from '@medfed/protocol';
+import { FeatureStatistics, StudySpec, combineFeatureSums, totalRounds, trainingForRound } from '@medfed/protocol';
 
 import { evaluateSite } from './site-evaluation';
 import type { DatasetDefinition, LoadedSite, SiteSplits, StudyDefinition } from './study-definition';
@@ -31,6 +31,7 @@ export interface RoundFigures {
 /** What a simulation measured: federated (best round by validation), each site alone, and all data pooled. */
 export interface SimulationResult {
   study: string;
+  /** `bestRound` is the main phase's choice; with a generator phase the metrics are of the phase's last version. */
   federated?: { bestRound: number; stoppedAfter: number; metrics: StudyMetrics; history: RoundFigures[] };
   /** Each site's model trained only on its own data, evaluated on its own test split (sites' lines) and combined. */
   local?: StudyMetrics;
@@ -75,7 +76,7 @@ export async function simulateStudy(study: StudyDefinition, dataset: DatasetDefi
       for (let i = 0; i < ownSplits.length; i++) {
         const model = createModel(spec.model, spec.seed);
         models.push(model);
-        for (let r = 1; r <= spec.rounds; r++) await model.train(ownSplits[i].train, spec.training, spec.seed * 1000 + r);
+        for (let r = 1; r <= totalRounds(spec); r++) await trainRound(model, ownSplits[i].train, spec, r, 1);
       }
       result.local = await evaluate(models, ownSplits, spec.rounds, true);
     } finally {
@@ -87,8 +88,7 @@ export async function simulateStudy(study: StudyDefinition, dataset: DatasetDefi
     const model = createModel(spec.model, spec.seed);
     try {
       // The same number of optimiser steps per round as all sites together take in a federated round.
-      const steps = spec.training.localSteps * study.sites.length;
-      for (let r = 1; r <= spec.rounds; r++) await model.train(pooled, { ...spec.training, localSteps: steps }, spec.seed * 1000 + r);
+      for (let r = 1; r <= totalRounds(spec); r++) await trainRound(model, pooled, spec, r, study.sites.length);
       result.centralised = await evaluate(study.sites.map(() => model), globalSplits, spec.rounds, true);
     } finally {
       model.dispose();
@@ -96,6 +96,12 @@ export async function simulateStudy(study: StudyDefinition, dataset: DatasetDefi
   }
   result.durationMs = performance.now() - started;
   return result;
+}
+
+/** One round of a baseline: the round's training (main or generator phase) with `sites` times its local steps. */
+async function trainRound(model: FederatedModel, set: SiteSplits['train'], spec: StudySpec, round: number, sites: number): Promise<void> {
+  const training = trainingForRound(spec, round);
+  await model.train(set, { ...training, localSteps: training.localSteps * sites }, spec.seed * 1000 + round, { generatorOnly: round > spec.rounds });
 }
 
 /** The global statistics every site would receive, or null when the study normalises locally. */
@@ -121,25 +127,28 @@ async function federated(
     let state = strategy.initialState(global);
     const history: RoundFigures[] = [];
     // Without validation data (validationLoss null) the latest round is the model, as at the coordinator.
-    let best: { round: number; loss: number; weights: Float32Array[] } | null = null;
+    let best: { round: number; loss: number; weights: Float32Array[]; state: typeof state } | null = null;
     let sinceBest = 0;
     let stoppedAfter = spec.rounds;
-    for (let round = 1; round <= spec.rounds; round++) {
+    const trainRoundOnSites = async (round: number): Promise<void> => {
       const updates = [];
       for (let i = 0; i < siteCount; i++) {
         model.setWeights(global.map((data, k) => ({ shape: shapes[k].shape, data })));
         const before = model.getWeights();
-        const outcome = await model.train(splits[i].train, spec.training, spec.seed * 1_000_003 + round * 101 + i);
+        const outcome = await model.train(splits[i].train, trainingForRound(spec, round), spec.seed * 1_000_003 + round * 101 + i, { generatorOnly: round > spec.rounds });
         updates.push({ delta: weightsDelta(model.getWeights(), before), numExamples: outcome.numExamples });
       }
       ({ global, state } = strategy.aggregateTrain(global, updates, state, siteCount));
       model.setWeights(global.map((data, k) => ({ shape: shapes[k].shape, data })));
+    };
+    for (let round = 1; round <= spec.rounds; round++) {
+      await trainRoundOnSites(round);
       const metrics = await evaluate(splits.map(() => model), splits, round, false);
       history.push({ round, validationLoss: metrics.validationLoss, metrics });
       onRound?.(round, metrics);
       const loss = metrics.validationLoss ?? Number.NEGATIVE_INFINITY;
       if (best === null || loss < best.loss - (spec.earlyStopping?.minDelta ?? 0) || metrics.validationLoss === null) {
-        best = { round, loss, weights: global.map((w) => new Float32Array(w)) };
+        best = { round, loss, weights: global.map((w) => new Float32Array(w)), state };
         sinceBest = 0;
       } else if (spec.earlyStopping && ++sinceBest >= spec.earlyStopping.patience) {
         stoppedAfter = round;
@@ -149,7 +158,15 @@ async function federated(
     if (best === null) throw new RangeError('a study needs at least one round');
     // The chosen model's final evaluation includes the extras that run only once (e.g. train-on-synthetic).
     model.setWeights(best.weights.map((data, k) => ({ shape: shapes[k].shape, data })));
-    const metrics = await evaluate(splits.map(() => model), splits, best.round, true);
+    let finalRound = best.round;
+    if (spec.generatorPhase) {
+      // As at the coordinator: the generator phase starts from the chosen version and the strategy state saved with it.
+      global = best.weights;
+      state = best.state;
+      for (let round = spec.rounds + 1; round <= totalRounds(spec); round++) await trainRoundOnSites(round);
+      finalRound = totalRounds(spec);
+    }
+    const metrics = await evaluate(splits.map(() => model), splits, finalRound, true);
     return { bestRound: best.round, stoppedAfter, metrics, history };
   } finally {
     model.dispose();

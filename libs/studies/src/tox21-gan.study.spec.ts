@@ -106,4 +106,22 @@ describe('tox21GanStudy', () => {
     expect(pooled?.groups['tstr']?.auc).toBeGreaterThan(0);
     expect(tf.memory().numTensors).toBe(before);
   }, 180_000);
+
+  it("simulates a generator phase that keeps the chosen classifier: the final test scores are the chosen round's", async () => {
+    const before = tf.memory().numTensors;
+    const fast = tox21GanStudy.spec('fast');
+    const result = await simulateStudy(tox21GanStudy, tox21Dataset, {
+      dataDir: DATA_DIR,
+      spec: { ...fast, model: small, generatorPhase: { rounds: 2, localSteps: 3, batchSize: 32 } },
+      run: { federated: true, local: false, centralised: false },
+    });
+    const federated = result.federated;
+    if (!federated) throw new Error('no federated result');
+    const chosen = federated.history[federated.bestRound - 1].metrics;
+    // C did not move in the phase: every site's classifier AUC and the validation loss are exactly the chosen round's.
+    expect(federated.metrics.pooled.aucPerOutput).toEqual(chosen.pooled.aucPerOutput);
+    expect(federated.metrics.validationLoss).toBe(chosen.validationLoss);
+    expect(federated.metrics.pooled.groups['tstr']?.auc).toBeGreaterThan(0);
+    expect(tf.memory().numTensors).toBe(before);
+  }, 180_000);
 });

@@ -11,6 +11,7 @@ import {
   EarlyStoppingSpec,
   PreprocessingSpec,
   SyntheticEvaluationSpec,
+  GeneratorPhaseSpec,
   OPTIMIZERS,
   OptimizerName,
   STRATEGIES,
@@ -238,6 +239,20 @@ export class SyntheticEvaluationSpecDto implements SyntheticEvaluationSpec {
   steps!: number;
 }
 
+export class GeneratorPhaseSpecDto implements GeneratorPhaseSpec {
+  @Required()
+  @IsIntInRange(1, 10_000)
+  rounds!: number;
+
+  @Required()
+  @IsIntInRange(1, 100_000)
+  localSteps!: number;
+
+  @OptionalField()
+  @IsIntInRange(1, 65_536)
+  batchSize?: number;
+}
+
 /** Validates a whole {@link StudySpec}, as created through the REST API or the CLI. */
 export class StudySpecDto implements StudySpec {
   @Required()
@@ -321,4 +336,10 @@ export class StudySpecDto implements StudySpec {
   @ValidateNested()
   @Type(() => SyntheticEvaluationSpecDto)
   syntheticEvaluation?: SyntheticEvaluationSpecDto;
+
+  @OptionalField()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => GeneratorPhaseSpecDto)
+  generatorPhase?: GeneratorPhaseSpecDto;
 }
