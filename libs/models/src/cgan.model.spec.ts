@@ -200,10 +200,35 @@ describe('the latent space (embeddingDim > 0)', () => {
     moved(8, 12); // D
     moved(LATENT_FIRST + 8, LATENT_FIRST + 12); // the embedding classifier that guides G
     expect(Array.from(w2[LATENT_FIRST + 14].data)).toEqual([5]); // the step counter counts both phases
-    // Its reported loss is C's data loss on the training batches.
-    const outcome = await m.train(randomSet(7), adam(1), 3, { generatorOnly: true });
-    expect(Number.isFinite(outcome.meanLoss) && outcome.meanLoss > 0).toBe(true);
+    // Its reported loss is D's (per example, real and fake), not C's: a C that is far off changes nothing.
+    const offC = CganModel.create({ ...tinyLatent, architecture: { ...tinyLatent.architecture, ganStepsPerStep: 0 } }, 6);
+    offC.setWeights(w2.map((w, i) => (i === 3 ? { shape: w.shape, data: w.data.map((v) => v + 5) } : w)));
+    m.setWeights(w2);
+    const [outcome, offOutcome] = [await m.train(randomSet(7), adam(2), 3, { generatorOnly: true }), await offC.train(randomSet(7), adam(2), 3, { generatorOnly: true })];
+    expect(outcome.meanLoss).toBeGreaterThan(0);
+    expect(offOutcome.meanLoss).toBe(outcome.meanLoss);
+    offC.dispose();
     m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('trains G and D in the embedding statistics it arrived with, and leaves those of its set under its current encoder', async () => {
+    const before = tf.memory().numTensors;
+    const a = CganModel.create(tinyLatent, 10);
+    await a.train(randomSet(10), adam(2), 1);
+    const arrived = a.getWeights();
+    const b = CganModel.create(tinyLatent, 10);
+    // b arrives with other statistics (as from other sites' average): mean +0.5, deviation ×2.
+    b.setWeights(arrived.map((w, i) => (i === LATENT_FIRST + 12 ? { shape: w.shape, data: w.data.map((v) => v + 0.5) } : i === LATENT_FIRST + 13 ? { shape: w.shape, data: w.data.map((v) => v * 2) } : w)));
+    await a.train(randomSet(11), adam(1), 2, { generatorOnly: true });
+    await b.train(randomSet(11), adam(1), 2, { generatorOnly: true });
+    const [wa, wb] = [a.getWeights(), b.getWeights()];
+    expect(wb[4].data).not.toEqual(wa[4].data); // G learnt in different coordinates
+    // Both leave the statistics of the same set under the same (frozen) encoder.
+    expect(wb[LATENT_FIRST + 12]).toEqual(wa[LATENT_FIRST + 12]);
+    expect(wb[LATENT_FIRST + 13]).toEqual(wa[LATENT_FIRST + 13]);
+    expect(wa[LATENT_FIRST + 12].data).not.toEqual(arrived[LATENT_FIRST + 12].data);
+    [a, b].forEach((m) => m.dispose());
     expect(tf.memory().numTensors).toBe(before);
   });
 

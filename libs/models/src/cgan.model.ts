@@ -360,7 +360,10 @@ export class CganModel implements FederatedModel {
    * optimizer, learning rate and l2 (on its kernels); G and D use Adam(ganLearningRate, β1 = 0.5). FedProx's
    * μ/2·‖w − w_global‖² is added to every network's loss. The prior is first set to this set's positive rates.
    * With `options.generatorOnly` (a study's generator phase) C is not trained, nor augmented, and every local step
-   * is one GAN step (plus the embedding classifier's step in a latent space); the reported loss is still C's.
+   * is one GAN step (plus the embedding classifier's step in a latent space, on embeddings of the set computed once);
+   * the reported loss is then D's binary cross-entropy per real and fake example (and the autoencoder's per bit on
+   * warm-up steps). In a latent space the set's embedding statistics are taken after the steps, from the autoencoder
+   * as it then is; during the steps G and D use those the model arrived with (federated: the sites' average).
    * @throws RangeError on an invalid config, mismatched data, or a SCAFFOLD correction (not supported)
    */
   async train(set: ExampleSet, config: TrainingConfig, seed: number, options: TrainOptions = {}): Promise<TrainOutcome> {
@@ -375,8 +378,18 @@ export class CganModel implements FederatedModel {
     const heads = this.heads;
     const rng = createRng(deriveSeed(seed, 0xba7c));
     const batchSize = Math.min(config.batchSize, set.n);
-    const nextBatch = miniBatches(xData, dim, set.labels.data, heads, set.n, batchSize, rng);
     const latent = this.latent;
+    const generatorOnly = options.generatorOnly === true;
+    const progress = latent ? Math.max(0, Math.round(latent.progress.dataSync()[0])) : 0;
+    // G and D work in the embedding statistics the model arrived with (federated: the sites' average), so every site
+    // standardises its real embeddings into the same coordinates as the shared G; only a new model takes its own.
+    if (latent && progress === 0) this.setEmbeddingStatsFrom(latent, xData, set.n);
+    // A generator phase past the warm-up has a fixed encoder for the whole call: embed the set once, and G and D
+    // train on those embeddings instead of encoding every batch again.
+    const embedded = latent && generatorOnly && progress >= arch.autoencoderSteps ? this.embedAll(latent, xData, set.n) : null;
+    const nextBatch = embedded
+      ? miniBatches(embedded, arch.embeddingDim, set.labels.data, heads, set.n, batchSize, rng)
+      : miniBatches(xData, dim, set.labels.data, heads, set.n, batchSize, rng);
     const cVars = variablesOf(this.classifier);
     const gVars = variablesOf(this.generator);
     const dVars = variablesOf(this.discriminator);
@@ -392,14 +405,11 @@ export class CganModel implements FederatedModel {
     if (config.proximalMu > 0) for (const v of [...cVars, ...gVars, ...dVars, ...aeVars, ...lcVars]) anchors.set(v, tf.keep(v.clone()));
     const proximal = (vars: tf.Variable[]): tf.Scalar =>
       vars.reduce((acc, v) => tf.add(acc, tf.sum(tf.square(tf.sub(v, anchors.get(v) as tf.Tensor)))), tf.scalar(0)).mul(config.proximalMu / 2) as tf.Scalar;
-    const generatorOnly = options.generatorOnly === true;
     const synthPerBatch = generatorOnly ? 0 : Math.floor(arch.augment * batchSize);
     // Set first, so this round's conditions for missing labels and synthetic labels follow the local positive rates.
     this.setPriorFrom(set);
-    if (latent) this.setEmbeddingStatsFrom(latent, xData, set.n);
     let lossSum = 0;
     let labelled = 0;
-    const progress = latent ? Math.max(0, Math.round(latent.progress.dataSync()[0])) : 0;
     try {
       for (let s = 0; s < config.localSteps; s++) {
         // The warm-up counts steps of both phases; without one, the generator phase freezes the autoencoder trained
@@ -410,27 +420,29 @@ export class CganModel implements FederatedModel {
         const stepSeed = deriveSeed(seed, s);
         const synthLabels = synthPerBatch > 0 ? this.sampleLabels(synthPerBatch, rng, 0) : undefined;
         const [sum, count] = tf.tidy(() => {
-          const x = tf.tensor2d(xs, [batchSize, dim]);
           const y = tf.tensor2d(ys, [batchSize, heads]);
-          let cx = x;
-          let cy = y;
-          if (synthLabels !== undefined) {
-            const sy = tf.tensor2d(synthLabels, [synthPerBatch, heads]);
-            const probs = this.syntheticProbabilities(tf.randomNormal([synthPerBatch, arch.latentDim], 0, 1, 'float32', stepSeed ^ 0x5a5a), sy);
-            const bits = tf.cast(tf.less(tf.randomUniform(probs.shape, 0, 1, 'float32', stepSeed ^ 0x3c3c), probs), 'float32');
-            cx = tf.concat([x, bits as tf.Tensor2D], 0);
-            cy = tf.concat([y, sy], 0);
-          }
-          let realStats: { sum: tf.Scalar; count: tf.Scalar } | undefined;
-          if (generatorOnly) {
-            // The reported loss stays the classifier's on the real batch (inference mode), so rounds compare.
-            const real = CganModel.maskedBce(CganModel.forward(this.classifier, x), y);
-            realStats = { sum: real.sum, count: real.count };
-          } else {
+          // In the fast generator phase the batch already holds (standardised) embeddings, not fingerprints.
+          const x = embedded ? null : tf.tensor2d(xs, [batchSize, dim]);
+          // The reported loss: C's on the real batch; in a generator phase, D's (and the autoencoder's while warming up).
+          // Reported from inside variableGrads' own scopes: kept there, added up and disposed at the end of the step.
+          const reported: tf.Scalar[] = [];
+          const report = (sumOf: tf.Scalar, countOf: tf.Scalar): void => {
+            reported.push(tf.keep(sumOf), tf.keep(countOf));
+          };
+          if (!generatorOnly && x) {
+            let cx = x;
+            let cy = y;
+            if (synthLabels !== undefined) {
+              const sy = tf.tensor2d(synthLabels, [synthPerBatch, heads]);
+              const probs = this.syntheticProbabilities(tf.randomNormal([synthPerBatch, arch.latentDim], 0, 1, 'float32', stepSeed ^ 0x5a5a), sy);
+              const bits = tf.cast(tf.less(tf.randomUniform(probs.shape, 0, 1, 'float32', stepSeed ^ 0x3c3c), probs), 'float32');
+              cx = tf.concat([x, bits as tf.Tensor2D], 0);
+              cy = tf.concat([y, sy], 0);
+            }
             const cStep = tf.variableGrads(() => {
               const z = CganModel.forward(this.classifier, cx, arch.classifierDropout, stepSeed);
               const real = CganModel.maskedBce(z.slice([0, 0], [batchSize, heads]) as tf.Tensor2D, y);
-              realStats = { sum: tf.keep(real.sum), count: tf.keep(real.count) };
+              report(real.sum, real.count);
               let objective: tf.Scalar = CganModel.maskedBce(z, cy).mean;
               if (config.l2 > 0) for (const layer of this.classifier) objective = tf.add(objective, tf.mul(tf.sum(tf.square(layer.kernel)), config.l2));
               if (config.proximalMu > 0) objective = tf.add(objective, proximal(cVars));
@@ -438,23 +450,25 @@ export class CganModel implements FederatedModel {
             }, cVars);
             cOpt.applyGradients(cStep.grads);
           }
-          const stats = realStats as { sum: tf.Scalar; count: tf.Scalar };
 
           // The latent space: an autoencoder step on the real batch, then the embedding classifier on its embeddings.
-          let real: tf.Tensor2D = x;
-          if (autoencoderTrains && latent && aeOpt) {
+          if (autoencoderTrains && latent && aeOpt && x) {
             const aeStep = tf.variableGrads(() => {
               const logits = CganModel.forward(latent.decoder, tf.tanh(CganModel.forward(latent.encoder, x)) as tf.Tensor2D);
-              let objective = tf.mean(tf.sub(tf.softplus(logits), tf.mul(x, logits))) as tf.Scalar;
+              const reconstruction = tf.mean(tf.sub(tf.softplus(logits), tf.mul(x, logits))) as tf.Scalar;
+              if (generatorOnly) report(reconstruction, tf.scalar(1));
+              let objective = reconstruction;
               if (config.proximalMu > 0) objective = tf.add(objective, proximal(aeVars));
               return objective;
             }, aeVars);
             aeOpt.applyGradients(aeStep.grads);
           }
+          let real = (embedded ? tf.tensor2d(xs, [batchSize, arch.embeddingDim]) : x) as tf.Tensor2D;
           if (latent && lcOpt && !warmingUp) {
-            real = this.embed(latent, x);
+            if (x) real = this.embed(latent, x);
+            const embeddings = real;
             const lcStep = tf.variableGrads(() => {
-              let objective = CganModel.maskedBce(CganModel.forward(latent.classifier, real, arch.classifierDropout, stepSeed ^ 0x6e6e), y).mean;
+              let objective = CganModel.maskedBce(CganModel.forward(latent.classifier, embeddings, arch.classifierDropout, stepSeed ^ 0x6e6e), y).mean;
               if (config.proximalMu > 0) objective = tf.add(objective, proximal(lcVars));
               return objective;
             }, lcVars);
@@ -473,7 +487,10 @@ export class CganModel implements FederatedModel {
               const realLogit = this.discriminate(real, c);
               const fakeLogit = this.discriminate(fake, c);
               // BCE(D(x), 1) + BCE(D(G(z)), 0) = softplus(−D(x)) + softplus(D(G(z)))
-              let objective = tf.add(tf.mean(tf.softplus(tf.neg(realLogit))), tf.mean(tf.softplus(fakeLogit))) as tf.Scalar;
+              const bce = tf.add(tf.mean(tf.softplus(tf.neg(realLogit))), tf.mean(tf.softplus(fakeLogit))) as tf.Scalar;
+              // Per example over the real and the fake half.
+              if (generatorOnly) report(tf.div(bce, 2) as tf.Scalar, tf.scalar(1));
+              let objective = bce;
               if (config.proximalMu > 0) objective = tf.add(objective, proximal(dVars));
               return objective;
             }, dVars);
@@ -491,7 +508,10 @@ export class CganModel implements FederatedModel {
             const decay = arch.generatorAverage;
             averageVars.forEach((a, j) => a.assign(tf.add(tf.mul(a, decay), tf.mul(gVars[j], 1 - decay))));
           }
-          return [stats.sum, stats.count];
+          const lossTotal = reported.filter((_, i) => i % 2 === 0).reduce((a: tf.Scalar, b) => tf.add(a, b), tf.scalar(0));
+          const lossCount = reported.filter((_, i) => i % 2 === 1).reduce((a: tf.Scalar, b) => tf.add(a, b), tf.scalar(0));
+          tf.dispose(reported);
+          return [lossTotal, lossCount];
         });
         lossSum += sum.dataSync()[0];
         labelled += count.dataSync()[0];
@@ -500,7 +520,11 @@ export class CganModel implements FederatedModel {
         // Lets a node's event loop run (heartbeats) between steps.
         if (s % 8 === 7) await new Promise<void>((resolve) => setImmediate(resolve));
       }
-      if (latent) tf.tidy(() => latent.progress.assign(tf.tensor1d([progress + config.localSteps])));
+      if (latent) {
+        tf.tidy(() => latent.progress.assign(tf.tensor1d([progress + config.localSteps])));
+        // This set's statistics of the autoencoder as it now is: averaged over the sites, the next round's coordinates.
+        this.setEmbeddingStatsFrom(latent, xData, set.n);
+      }
     } finally {
       cOpt.dispose();
       aeOpt?.dispose();
@@ -527,6 +551,18 @@ export class CganModel implements FederatedModel {
   }
 
   /** Sets the embedding mean and deviation to those of `x`'s embeddings under the current encoder. */
+  /** The standardised embeddings of `n` fingerprints, row-major [n × embeddingDim], encoded 1,024 rows at a time. */
+  private embedAll(latent: LatentNetworks, x: Float32Array, n: number): Float32Array {
+    const dim = this.spec.inputDim;
+    const e = this.architecture.embeddingDim;
+    const out = new Float32Array(n * e);
+    for (let start = 0; start < n; start += 1024) {
+      const rows = Math.min(1024, n - start);
+      out.set(tf.tidy(() => this.embed(latent, tf.tensor2d(x.subarray(start * dim, (start + rows) * dim), [rows, dim])).dataSync() as Float32Array), start * e);
+    }
+    return out;
+  }
+
   private setEmbeddingStatsFrom(latent: LatentNetworks, x: Float32Array, n: number): void {
     const dim = this.spec.inputDim;
     const e = this.architecture.embeddingDim;
