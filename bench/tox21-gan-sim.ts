@@ -25,6 +25,7 @@
  * stopping (best round ≈ 10) leaves the GAN about a tenth of the steps the central bench gives it.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { StudySpec } from '@medfed/protocol';
 
 import { cganFamily } from '../libs/models/src/cgan.model';
 import { registerModelFamily } from '../libs/models/src/federated-model';
@@ -62,9 +63,14 @@ async function main(): Promise<void> {
   // --arch '{"ganStepsPerStep":2}' overrides architecture fields of the study's model (for tuning).
   const archOverride = JSON.parse(arg('arch', '{}')) as Record<string, number | boolean | number[]>;
   const training = { ...base.training, learningRate: Number(arg('lr', String(base.training.learningRate))) };
-  const spec = { ...base, rounds, training, model: { ...base.model, architecture: { ...base.model.architecture, ...archOverride } } };
+  // --phase '{"rounds":30,"localSteps":200,"batchSize":128}' sets the generator phase; --phase none removes it.
+  const phaseArg = arg('phase', '');
+  const generatorPhase = phaseArg === 'none' ? undefined : phaseArg ? (JSON.parse(phaseArg) as StudySpec['generatorPhase']) : base.generatorPhase;
+  const spec: StudySpec = { ...base, rounds, training, model: { ...base.model, architecture: { ...base.model.architecture, ...archOverride } }, generatorPhase };
+  if (!generatorPhase) delete spec.generatorPhase;
   const study = { ...tox21GanStudy, partition };
-  console.log(`tox21-gan: ${size}, ${partition} partition, up to ${rounds} rounds × ${spec.training.localSteps} local steps of ${spec.training.batchSize}, early stopping patience ${spec.earlyStopping?.patience ?? '—'}`);
+  const phase = spec.generatorPhase ? `, then a generator phase of ${spec.generatorPhase.rounds} rounds × ${spec.generatorPhase.localSteps} GAN steps of ${spec.generatorPhase.batchSize ?? spec.training.batchSize}` : '';
+  console.log(`tox21-gan: ${size}, ${partition} partition, up to ${rounds} rounds × ${spec.training.localSteps} local steps of ${spec.training.batchSize}, early stopping patience ${spec.earlyStopping?.patience ?? '—'}${phase}`);
 
   const variant = arg('variant', 'both');
   const t0 = performance.now();

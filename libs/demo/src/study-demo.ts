@@ -26,6 +26,8 @@ export interface StudyDemoOptions {
   saveModelDir?: string;
   /** Skip the local-only and centralised baselines. */
   skipBaselines?: boolean;
+  /** Fields replacing those of the study's configuration (e.g. a generator phase), as a coordinator could set them. */
+  specOverrides?: Partial<StudySpec>;
   print?: (line: string) => void;
 }
 
@@ -108,7 +110,7 @@ export async function runStudyDemo(options: StudyDemoOptions): Promise<StudyDemo
   const study = studyDefinition(options.study);
   const dataset = datasetDefinition(study.dataset);
   const size = options.size ?? 'full';
-  const spec = study.spec(size);
+  const spec: StudySpec = { ...study.spec(size), ...options.specOverrides };
   const partition = options.partition ?? study.partition;
   const workdir = resolve(options.workdir ?? join(REPO_ROOT, '.medfed-work', `demo-${study.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
   const dataDir = resolve(options.dataDir ?? join(REPO_ROOT, study.dataDir));
