@@ -15,14 +15,19 @@
  * (`plain` = real data only, with the local-only and centralised baselines; `augmented` = only the run with synthetic
  * augmentation; the two can run as two processes side by side.)
  *
- * The latent-space generator (architecture.embeddingDim; bench/tox21-latent-gan.ts measures it centrally), federated
- * with the study's rounds and early stopping (measured 2026-11-29, scaffold split, --variant plain --no-baselines):
- *   --arch '{"embeddingDim":64,"autoencoderHidden":[512],"autoencoderSteps":200,"latentDim":32,"generatorHidden":[256,256],
- *            "discriminatorHidden":[256,256],"auxWeight":1,"ganLearningRate":0.001,"ganBeta2":0.9,"generatorAverage":0.995,
- *            "ganStepsPerStep":16}'
- * gives TSTR 0.677 against the classifier's 0.782 (gap 0.105; 285 s); with 8 GAN steps per step 0.651, without the
- * autoencoder warm-up 0.627–0.662, on the random split 0.657, and its centralised baseline 0.669. The classifier's early
- * stopping (best round ≈ 10) leaves the GAN about a tenth of the steps the central bench gives it.
+ * The study's model holds its GAN in a fingerprint autoencoder's latent space and trains it in a generator phase
+ * (StudySpec.generatorPhase) after the classifier's early stopping. Measured 2026-11-29 with a one-off instrumented
+ * copy of this simulation that scored TSTR (32,768 molecules, 1,500 steps) every 1,000 GAN steps per site (scaffold
+ * split, federated only; `--phase` and `--arch` here give each row's end point):
+ *   64 dimensions, generator phase without the warm-up (AE 400 steps)     0.56 → 0.65 (2,000–6,000 steps), unstable
+ *   64 dimensions, AE warmed up to 2,400 steps                            0.61–0.68, plateau from 2,000 steps
+ *   64 dimensions, G trained centrally on the federated autoencoder        0.62–0.67 (the autoencoder, not FedAvg)
+ *   16 dimensions, AE warmed up to 2,400 steps (the study's model)        0.63, 0.70, 0.73, 0.73 at 1–4k steps
+ *    8 dimensions                                                         0.66, 0.70, 0.70, 0.69
+ * against the classifier's 0.782. The 64-wide federated embeddings carried the labels (a real-data classifier on them
+ * 0.794) but G could not match them; a centrally trained autoencoder of the same size left 86% of its units saturated,
+ * an effectively low-dimensional space, where G reached 0.73.
+ * Options: --phase '{"rounds":30,"localSteps":200,"batchSize":128}' | none; --arch overrides architecture fields.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { StudySpec } from '@medfed/protocol';

@@ -11,9 +11,8 @@
  * It prints the real-data classifiers (on fingerprints and on embeddings) and TSTR for G and its average every
  * 2,000 GAN steps. Measured 2026-11-29 (seeds 42 and 7; at 6,000 steps): real-data classifier 0.793 and 0.795 on
  * fingerprints, 0.781 and 0.764 on embeddings; TSTR 0.724 and 0.714 for G, 0.740 and 0.737 for its average (gaps
- * 0.053 and 0.058), where the study's fingerprint generator reaches 0.61–0.69 (bench/tox21-tstr.ts). The cgan family
- * has this design as an option (architecture.embeddingDim); federated within the study's rounds and early stopping it
- * reaches only 0.65–0.68 (bench/tox21-gan-sim.ts lists the settings), so the study keeps its fingerprint generator.
+ * 0.053 and 0.058), where the fingerprint generator reaches 0.61–0.69 (bench/tox21-tstr.ts). The study now uses
+ * this design, with a 16-wide latent space and a generator phase (bench/tox21-gan-sim.ts has the federated figures).
  *
  * Run: node bin/run-ts.js bench/tox21-latent-gan.ts [SEED]   (default 42; about 8 minutes on one core)
  */

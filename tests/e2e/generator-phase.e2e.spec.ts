@@ -1,8 +1,8 @@
 /**
  * A study in two phases, end to end through node processes, on the real Tox21 data in the study's small
- * configuration: the main rounds train the classifier and the GAN; a generator phase of two rounds then starts from
- * the version the main phase chose and trains only the generator; its last version is evaluated once (with
- * train-on-synthetic), saved, and re-scored by `medfed evaluate`.
+ * configuration: the main rounds train the classifier and the autoencoder; a generator phase of two rounds then
+ * starts from the version the main phase chose and trains only the generator (warm-up end, then GAN steps); its last
+ * version is evaluated once (with train-on-synthetic), saved, and re-scored by `medfed evaluate`.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { REPO_ROOT, StudyDemoSummary, runStudyDemo } from '@medfed/demo';
 const run = promisify(execFile);
 const SITES = ['site-1', 'site-2', 'site-3'];
 
-describe('medfed demo --study tox21-gan with a generator phase (fast configuration)', () => {
+describe('medfed demo --study tox21-gan, two phases (fast configuration)', () => {
   let dir: string;
   let summary: StudyDemoSummary;
 
@@ -27,7 +27,6 @@ describe('medfed demo --study tox21-gan with a generator phase (fast configurati
       workdir: join(dir, 'work'),
       saveModelDir: join(dir, 'model'),
       skipBaselines: true,
-      specOverrides: { generatorPhase: { rounds: 2, localSteps: 3, batchSize: 32 } },
       print: () => undefined,
     });
   }, 600_000);

@@ -26,8 +26,6 @@ export interface StudyDemoOptions {
   saveModelDir?: string;
   /** Skip the local-only and centralised baselines. */
   skipBaselines?: boolean;
-  /** Fields replacing those of the study's configuration (e.g. a generator phase), as a coordinator could set them. */
-  specOverrides?: Partial<StudySpec>;
   print?: (line: string) => void;
 }
 
@@ -57,6 +55,8 @@ export interface StudyDemoSummary {
   headlineMetric: 'accuracy' | 'auc';
   federated: StudyFigures;
   baselines: { local: StudyFigures; centralised: StudyFigures } | null;
+  /** How the baselines were trained differently from the federation, when they were (the study's note). */
+  baselinesNote: string | null;
   history: { round: number; validationLoss: number | null; pooledAuc: number | null; pooledAccuracy: number | null }[];
   backend: string;
   wallSeconds: number;
@@ -110,7 +110,7 @@ export async function runStudyDemo(options: StudyDemoOptions): Promise<StudyDemo
   const study = studyDefinition(options.study);
   const dataset = datasetDefinition(study.dataset);
   const size = options.size ?? 'full';
-  const spec: StudySpec = { ...study.spec(size), ...options.specOverrides };
+  const spec = study.spec(size);
   const partition = options.partition ?? study.partition;
   const workdir = resolve(options.workdir ?? join(REPO_ROOT, '.medfed-work', `demo-${study.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
   const dataDir = resolve(options.dataDir ?? join(REPO_ROOT, study.dataDir));
@@ -176,11 +176,9 @@ export async function runStudyDemo(options: StudyDemoOptions): Promise<StudyDemo
     if (!options.skipBaselines) {
       print('computing baselines in process (each site alone; centralised on the pooled training data)…');
       await initBackend('auto');
-      // The baselines divide the data exactly as the nodes did (e.g. BreastMNIST's skewed partition). A generator phase
-      // leaves the classifier as it is, so the baselines train the classifier only: with the phase and its
-      // train-on-synthetic check they would triple the demo's time (bench/tox21-gan-sim.ts measures those).
-      const { generatorPhase, syntheticEvaluation, ...classifierSpec } = spec;
-      const baselineSpec = generatorPhase ? classifierSpec : { ...classifierSpec, ...(syntheticEvaluation ? { syntheticEvaluation } : {}) };
+      // The baselines divide the data exactly as the nodes did (e.g. BreastMNIST's skewed partition), in the study's
+      // baseline configuration (tox21-gan: the classifier alone).
+      const baselineSpec = study.baselines?.spec(spec) ?? spec;
       const sim = await simulateStudy({ ...study, partition }, dataset, { dataDir, spec: baselineSpec, run: { federated: false }, minCohort: 1 });
       baselines = { local: figures(sim.local as StudyMetrics), centralised: figures(sim.centralised as StudyMetrics) };
     }
@@ -204,6 +202,7 @@ export async function runStudyDemo(options: StudyDemoOptions): Promise<StudyDemo
       headlineMetric: study.headlineMetric,
       federated: figures(metrics, dataset.importanceAxis?.names),
       baselines,
+      baselinesNote: baselines ? (study.baselines?.note ?? null) : null,
       history,
       backend: String(running.store.listContributions(created.id, 1, 'train')[0]?.metrics['backend'] ?? 'see the node logs'),
       wallSeconds: Math.round((performance.now() - started) / 100) / 10,
@@ -255,7 +254,7 @@ function watch(running: RunningCoordinator, studyId: string, spec: StudySpec, hi
   const rounds = totalRounds(spec);
   const onTrained = (round: number, trainLoss: number | null): void => {
     // Generator-phase rounds are not evaluated one by one (the classifier does not change in them).
-    if (isGeneratorRound(spec, round) && round < rounds) print(`round ${String(round).padStart(3)}/${rounds}  generator phase, trained (classifier loss on the training batches ${trainLoss?.toFixed(4) ?? 'hidden'})`);
+    if (isGeneratorRound(spec, round) && round < rounds) print(`round ${String(round).padStart(3)}/${rounds}  generator phase, train loss ${trainLoss?.toFixed(4) ?? 'hidden'} (the discriminator's; the autoencoder's while it warms up)`);
   };
   return watchStudyRounds(running, studyId, print, (round, metrics, trainLoss) => {
     const m = metrics.study;
@@ -288,7 +287,7 @@ export function formatStudySummary(s: StudyDemoSummary): string {
   lines.push(`${'mean of sites'.padEnd(14)}${''.padStart(8)}${cell(s.federated.meanSite[metric], 13)}${cell(s.baselines?.local.meanSite[metric])}${cell(s.baselines?.centralised.meanSite[metric])}`);
   if (s.federated.worstSite) lines.push(`worst site: ${s.federated.worstSite.name} (${s.federated.worstSite.metric} ${s.federated.worstSite.value.toFixed(3)})`);
   for (const [group, auc] of Object.entries(s.federated.pooled.groups)) lines.push(`pooled AUC of '${group}': ${cell(auc, 0)}`);
-  if (s.baselines && s.rounds.generatorPhase > 0) lines.push('baselines: the classifier only, without the generator phase and its train-on-synthetic check');
+  if (s.baselines && s.baselinesNote) lines.push(`baselines: ${s.baselinesNote}`);
   if (s.federated.importance.length > 0) {
     lines.push(`permutation importance (mean loss increase, all sites): ${s.federated.importance.slice(0, 5).map((f) => `${f.feature} ${f.meanLossIncrease.toFixed(3)}`).join(', ')}`);
   }

@@ -106,4 +106,10 @@ export interface StudyDefinition {
   spec(size: 'full' | 'fast'): StudySpec;
   /** The metric the study is judged by, for the summary's headline (e.g. `auc`). */
   headlineMetric: 'accuracy' | 'auc';
+  /**
+   * How the local-only and centralised baselines differ from the federated configuration, when they do (e.g. only the
+   * parts of the model that decide the headline metric): the baselines' spec from the federated one, and a note for
+   * the summary. Default: the same spec.
+   */
+  baselines?: { spec(spec: StudySpec): StudySpec; note: string };
 }
