@@ -17,9 +17,9 @@ import { MemoryAuditSink } from '@medfed/audit/testing';
 import { CoordinatorStore, InMemoryStore, openSqliteStore } from '@medfed/coordinator-store';
 import { Coordinator } from './coordinator';
 import { MemoryLogger } from './coordinator-logger';
-import { EngineEvent } from './round-engine';
 import { EvaluationMetrics } from './round-metrics';
 import { RecordingConnections, TestSite, tinyInitialWeights, tinyStudySpec } from './testing';
+import { waitForEngineEvent } from './testing-federation';
 
 const coordinatorIdentity = generateIdentity();
 
@@ -49,19 +49,7 @@ function enrolAndConnect(coordinator: Coordinator, connections: RecordingConnect
   });
 }
 
-function waitFor(coordinator: Coordinator, predicate: (e: EngineEvent) => boolean, timeoutMs = 5000): Promise<EngineEvent> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('timed out waiting for an engine event')), timeoutMs);
-    const on = (e: EngineEvent): void => {
-      if (predicate(e)) {
-        clearTimeout(timer);
-        coordinator.engine.off('event', on);
-        resolve(e);
-      }
-    };
-    coordinator.engine.on('event', on);
-  });
-}
+const waitFor = waitForEngineEvent;
 
 const delta = (k0: number, k1: number, b: number): WeightTensor[] => [
   { shape: [2, 1], data: new Float32Array([k0, k1]) },

@@ -1,55 +1,14 @@
-import { EvaluateResultBody, EvaluateTaskBody, Events, MessageKind, TrainResultBody, TrainTaskBody, WeightTensor } from '@medfed/protocol';
+import { EvaluateResultBody, EvaluateTaskBody, Events, MessageKind, TrainResultBody, TrainTaskBody } from '@medfed/protocol';
 import { generateIdentity } from '@medfed/crypto';
-import { MemoryAuditSink } from '@medfed/audit/testing';
-import { InMemoryStore } from '@medfed/coordinator-store';
-import { Coordinator } from './coordinator';
-import { MemoryLogger } from './coordinator-logger';
 import { EngineEvent } from './round-engine';
-import { RecordingConnections, TestSite, tinyInitialWeights, tinyStudySpec } from './testing';
+import { TestSite, tinyInitialWeights, tinyStudySpec } from './testing';
+import { openLatest, setUpTestFederation, waitForEngineEvent } from './testing-federation';
 
 const coordinatorIdentity = generateIdentity();
 
-function setUp(...names: string[]) {
-  const connections = new RecordingConnections();
-  const coordinator = new Coordinator({
-    store: new InMemoryStore(),
-    identity: coordinatorIdentity,
-    connections,
-    logger: new MemoryLogger(),
-    audit: new MemoryAuditSink(),
-    maxFrameBytes: 1 << 20,
-    initialWeights: () => tinyInitialWeights(),
-    dispatchRetryMs: 10,
-    dispatchGraceMs: 0,
-  });
-  const sites = names.map((name) => {
-    const site = new TestSite(name, coordinatorIdentity, connections);
-    coordinator.enrolment.enrol({ name, signingPublicKey: site.signingPublicKey });
-    coordinator.frames.handle(site.ctx, Events.Hello, site.hello());
-    return site;
-  });
-  return { coordinator, connections, sites };
-}
-
-function waitFor(coordinator: Coordinator, predicate: (e: EngineEvent) => boolean, timeoutMs = 5000): Promise<EngineEvent> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('timed out waiting for an engine event')), timeoutMs);
-    const on = (e: EngineEvent): void => {
-      if (predicate(e)) {
-        clearTimeout(timer);
-        coordinator.engine.off('event', on);
-        resolve(e);
-      }
-    };
-    coordinator.engine.on('event', on);
-  });
-}
-
-function last<T>(site: TestSite, connections: RecordingConnections, event: string): { body: T; tensors: WeightTensor[] } {
-  const frames = connections.to(site.nodeId as string, event);
-  const opened = site.open<T>(frames[frames.length - 1]);
-  return { body: opened.body, tensors: opened.tensors };
-}
+const setUp = (...names: string[]) => setUpTestFederation(coordinatorIdentity, ...names);
+const waitFor = waitForEngineEvent;
+const last = openLatest;
 
 /** A cgan study (the coordinator never builds the model: the tiny two-tensor weights stand in for it). */
 const GENERATOR_STUDY = tinyStudySpec({
