@@ -383,10 +383,12 @@ export class CganModel implements FederatedModel {
     const progress = latent ? Math.max(0, Math.round(latent.progress.dataSync()[0])) : 0;
     // G and D work in the embedding statistics the model arrived with (federated: the sites' average), so every site
     // standardises its real embeddings into the same coordinates as the shared G; only a new model takes its own.
-    if (latent && progress === 0) this.setEmbeddingStatsFrom(latent, xData, set.n);
-    // A generator phase past the warm-up has a fixed encoder for the whole call: embed the set once, and G and D
-    // train on those embeddings instead of encoding every batch again.
-    const embedded = latent && generatorOnly && progress >= arch.autoencoderSteps ? this.embedAll(latent, xData, set.n) : null;
+    // A generator phase past the warm-up has a fixed encoder for the whole call: encode the set once, and G and D
+    // train on those embeddings (and the statistics come from them) instead of encoding every batch again.
+    const frozenEncoder = latent !== undefined && generatorOnly && progress >= arch.autoencoderSteps;
+    const encoded = latent && (progress === 0 || frozenEncoder) ? this.encodeAll(latent, xData, set.n) : null;
+    if (latent && encoded && progress === 0) this.setEmbeddingStats(latent, encoded, set.n);
+    const embedded = latent && encoded && frozenEncoder ? this.standardised(latent, encoded) : null;
     const nextBatch = embedded
       ? miniBatches(embedded, arch.embeddingDim, set.labels.data, heads, set.n, batchSize, rng)
       : miniBatches(xData, dim, set.labels.data, heads, set.n, batchSize, rng);
@@ -523,7 +525,7 @@ export class CganModel implements FederatedModel {
       if (latent) {
         tf.tidy(() => latent.progress.assign(tf.tensor1d([progress + config.localSteps])));
         // This set's statistics of the autoencoder as it now is: averaged over the sites, the next round's coordinates.
-        this.setEmbeddingStatsFrom(latent, xData, set.n);
+        this.setEmbeddingStats(latent, frozenEncoder && encoded ? encoded : this.encodeAll(latent, xData, set.n), set.n);
       }
     } finally {
       cOpt.dispose();
@@ -552,30 +554,33 @@ export class CganModel implements FederatedModel {
 
   /** Sets the embedding mean and deviation to those of `x`'s embeddings under the current encoder. */
   /** The standardised embeddings of `n` fingerprints, row-major [n × embeddingDim], encoded 1,024 rows at a time. */
-  private embedAll(latent: LatentNetworks, x: Float32Array, n: number): Float32Array {
+  /** The encoder's outputs tanh(encoder(x)) of `n` fingerprints, row-major [n × embeddingDim], 1,024 rows at a time. */
+  private encodeAll(latent: LatentNetworks, x: Float32Array, n: number): Float32Array {
     const dim = this.spec.inputDim;
     const e = this.architecture.embeddingDim;
     const out = new Float32Array(n * e);
     for (let start = 0; start < n; start += 1024) {
       const rows = Math.min(1024, n - start);
-      out.set(tf.tidy(() => this.embed(latent, tf.tensor2d(x.subarray(start * dim, (start + rows) * dim), [rows, dim])).dataSync() as Float32Array), start * e);
+      out.set(tf.tidy(() => tf.tanh(CganModel.forward(latent.encoder, tf.tensor2d(x.subarray(start * dim, (start + rows) * dim), [rows, dim]))).dataSync() as Float32Array), start * e);
     }
     return out;
   }
 
-  private setEmbeddingStatsFrom(latent: LatentNetworks, x: Float32Array, n: number): void {
-    const dim = this.spec.inputDim;
+  /** Encoder outputs standardised with the model's current embedding statistics (as `embed` does). */
+  private standardised(latent: LatentNetworks, encoded: Float32Array): Float32Array {
+    const e = this.architecture.embeddingDim;
+    return tf.tidy(() => tf.div(tf.sub(tf.tensor2d(encoded, [encoded.length / e, e]), latent.mean), latent.std).dataSync() as Float32Array);
+  }
+
+  /** Sets the embedding mean and deviation to those of `encoded` (encoder outputs of `n` rows). */
+  private setEmbeddingStats(latent: LatentNetworks, encoded: Float32Array, n: number): void {
     const e = this.architecture.embeddingDim;
     const sum = new Float64Array(e);
     const sumSq = new Float64Array(e);
-    for (let start = 0; start < n; start += 1024) {
-      const rows = Math.min(1024, n - start);
-      const h = tf.tidy(() => tf.tanh(CganModel.forward(latent.encoder, tf.tensor2d(x.subarray(start * dim, (start + rows) * dim), [rows, dim]))).dataSync() as Float32Array);
-      h.forEach((v, i) => {
-        sum[i % e] += v;
-        sumSq[i % e] += v * v;
-      });
-    }
+    encoded.forEach((v, i) => {
+      sum[i % e] += v;
+      sumSq[i % e] += v * v;
+    });
     const mean = Float32Array.from(sum, (v) => v / n);
     const std = Float32Array.from(sumSq, (v, i) => Math.max(EMBEDDING_STD_FLOOR, Math.sqrt(Math.max(0, v / n - mean[i] * mean[i]))));
     tf.tidy(() => {
