@@ -1,7 +1,7 @@
 import { concatExampleSets } from '@medfed/data';
 import { createStrategy } from '@medfed/aggregation';
 import { FederatedModel, createModel, weightsDelta } from '@medfed/models';
-import { FeatureStatistics, StudySpec, combineFeatureSums, totalRounds, trainingForRound } from '@medfed/protocol';
+import { FeatureStatistics, StudySpec, combineFeatureSums, isGeneratorRound, totalRounds, trainingForRound } from '@medfed/protocol';
 
 import { evaluateSite } from './site-evaluation';
 import type { DatasetDefinition, LoadedSite, SiteSplits, StudyDefinition } from './study-definition';
@@ -101,7 +101,7 @@ export async function simulateStudy(study: StudyDefinition, dataset: DatasetDefi
 /** One round of a baseline: the round's training (main or generator phase) with `sites` times its local steps. */
 async function trainRound(model: FederatedModel, set: SiteSplits['train'], spec: StudySpec, round: number, sites: number): Promise<void> {
   const training = trainingForRound(spec, round);
-  await model.train(set, { ...training, localSteps: training.localSteps * sites }, spec.seed * 1000 + round, { generatorOnly: round > spec.rounds });
+  await model.train(set, { ...training, localSteps: training.localSteps * sites }, spec.seed * 1000 + round, { generatorOnly: isGeneratorRound(spec, round) });
 }
 
 /** The global statistics every site would receive, or null when the study normalises locally. */
@@ -135,7 +135,7 @@ async function federated(
       for (let i = 0; i < siteCount; i++) {
         model.setWeights(global.map((data, k) => ({ shape: shapes[k].shape, data })));
         const before = model.getWeights();
-        const outcome = await model.train(splits[i].train, trainingForRound(spec, round), spec.seed * 1_000_003 + round * 101 + i, { generatorOnly: round > spec.rounds });
+        const outcome = await model.train(splits[i].train, trainingForRound(spec, round), spec.seed * 1_000_003 + round * 101 + i, { generatorOnly: isGeneratorRound(spec, round) });
         updates.push({ delta: weightsDelta(model.getWeights(), before), numExamples: outcome.numExamples });
       }
       ({ global, state } = strategy.aggregateTrain(global, updates, state, siteCount));
